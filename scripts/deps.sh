@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages the build and the tests need, if missing.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+pkgs=(linux-source-$PR_KVER build-essential flex bison bc libelf-dev
+      libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
+      rsync clang lld llvm perl gzip xz-utils)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+pr_log "installing: ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+	--no-install-recommends "${missing[@]}"

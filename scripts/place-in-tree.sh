@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Place this driver in a kernel source tree and hook it into the parent
+# directory's Kconfig and Makefile. Idempotent: a rerun only refreshes the
+# copied files (rsync keeps timestamps, so kernel rebuilds stay incremental).
+#
+# usage: place-in-tree.sh [KERNEL_SOURCE [SUBDIR]]
+#        default SUBDIR: drivers/android/page_range
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+ksrc=${1:-$PR_KSRC}
+subdir=${2:-$PR_SUBDIR}
+[ -f "$ksrc/Makefile" ] || pr_die "$ksrc is not a kernel source tree"
+
+dest=$ksrc/$subdir
+parent=$(dirname "$dest")
+leaf=$(basename "$dest")
+[ -f "$parent/Kconfig" ] && [ -f "$parent/Makefile" ] ||
+	pr_die "$parent has no Kconfig and Makefile to hook into"
+
+mkdir -p "$dest"
+rsync -a --delete --exclude=/build/ --exclude=/.git/ --exclude='*.o' \
+	--exclude='*.ko' --exclude='.*.cmd' "$PR_ROOT/" "$dest/"
+
+kline="source \"$subdir/Kconfig\""
+if ! grep -qxF "$kline" "$parent/Kconfig"; then
+	if grep -qx 'endmenu' "$parent/Kconfig"; then
+		# Inside the parent's menu, so the option shows up there.
+		tac "$parent/Kconfig" |
+			awk -v l="$kline" '!done && /^endmenu$/ { print; print ""; print l; done=1; next } { print }' |
+			tac > "$parent/Kconfig.new"
+		mv "$parent/Kconfig.new" "$parent/Kconfig"
+	else
+		printf '\n%s\n' "$kline" >> "$parent/Kconfig"
+	fi
+fi
+
+mline="obj-\$(CONFIG_BINDER_PAGE_RANGE)	+= $leaf/"
+grep -qxF "$mline" "$parent/Makefile" || printf '%s\n' "$mline" >> "$parent/Makefile"
