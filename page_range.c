@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shrinkable page range: page slots over a process's read-only VMA.
+ *
+ * A slot is free (no page), used (page present and mapped, off the LRU) or
+ * available (page present and on the shrinker's list_lru). page_range_use()
+ * makes slots used, allocating and mapping pages where needed;
+ * page_range_stop_using() makes them available; the shrinker (shrinker.c)
+ * frees available pages under memory pressure.
+ *
+ * Lock order:
+ *
+ *   1. range->mm_lock (mutex)
+ *   2. the mmap lock of range->mm
+ *   3. range->lock (spinlock)
+ *   4. the list_lru lock
+ *
+ * The shrinker's callback is entered with the list_lru lock held and takes
+ * the others with trylocks, because for it the order is reversed.
+ *
+ * Copyright (C) 2025 Google LLC.
+ */
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "page_range_internal.h"
+
+/* Largest VMA a range covers, as in binder. */
+#define PAGE_RANGE_MAX_BYTES	SZ_4M
+
+static void page_range_lru_add(struct page_range *range,
+			       struct page_range_page *info)
+	__must_hold(&range->lock)
+{
+	lockdep_assert_held(&range->lock);
+	list_lru_add(&range->prs->lru, &info->lru, page_to_nid(info->page),
+		     NULL);
+}
+
+static void page_range_lru_del(struct page_range *range,
+			       struct page_range_page *info)
+{
+	list_lru_del(&range->prs->lru, &info->lru, page_to_nid(info->page),
+		     NULL);
+}
+
+/**
+ * page_range_init() - initialise a page range for the current process
+ * @range: the range, embedded in the caller's structure
+ * @prs: a registered shrinker that will own the range's available pages
+ *
+ * Records current's mm (grabbed, not pinned, so the range does not keep the
+ * address space alive) and pid. The range has no slots until
+ * page_range_register_vma().
+ *
+ * Context: Process context.
+ * Return: 0, or -ESRCH if current has no mm.
+ */
+int page_range_init(struct page_range *range, struct page_range_shrinker *prs)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return -ESRCH;
+
+	memset(range, 0, sizeof(*range));
+	range->prs = prs;
+	range->pid = current->pid;
+	mmgrab(mm);
+	range->mm = mm;
+	mutex_init(&range->mm_lock);
+	spin_lock_init(&range->lock);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(page_range_init, PAGE_RANGE_NS);
+
+/**
+ * page_range_register_vma() - attach the range's slots to a VMA
+ * @range: an initialised range without a VMA
+ * @vma: the VMA, of the range's mm, with %VM_MIXEDMAP set
+ *
+ * Called from the caller's mmap handler. Allocates one slot per page of the
+ * VMA, at most 4 MiB worth. The VMA's vm_ops belong to the caller, whose
+ * vm_ops->close must call page_range_vma_closed(); it must also refuse
+ * mremap and splitting, so that the range's addresses stay true.
+ *
+ * Context: Process context, mmap lock held for writing.
+ * Return: the number of pages, -EINVAL for a VMA of another mm, of size
+ * zero or without %VM_MIXEDMAP, -EBUSY if a VMA is already registered,
+ * -ENOMEM.
+ */
+int page_range_register_vma(struct page_range *range,
+			    struct vm_area_struct *vma)
+{
+	unsigned long bytes = min(vma->vm_end - vma->vm_start,
+				  (unsigned long)PAGE_RANGE_MAX_BYTES);
+	size_t i, num_pages = bytes >> PAGE_SHIFT;
+	struct page_range_page *pages;
+
+	if (vma->vm_mm != range->mm || !num_pages)
+		return -EINVAL;
+	/*
+	 * vm_insert_page() on a VMA without VM_MIXEDMAP sets the flag, which
+	 * needs the mmap lock for writing; page_range_use() holds it only for
+	 * reading.
+	 */
+	if (!(vma->vm_flags & VM_MIXEDMAP))
+		return -EINVAL;
+
+	pages = kvcalloc(num_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < num_pages; i++) {
+		INIT_LIST_HEAD(&pages[i].lru);
+		pages[i].range = range;
+	}
+
+	spin_lock(&range->lock);
+	if (range->size || range->vma_closed) {
+		spin_unlock(&range->lock);
+		kvfree(pages);
+		return -EBUSY;
+	}
+	range->pages = pages;
+	range->size = num_pages;
+	range->vma_addr = vma->vm_start;
+	range->vma = vma;
+	spin_unlock(&range->lock);
+
+	return num_pages;
+}
+EXPORT_SYMBOL_NS_GPL(page_range_register_vma, PAGE_RANGE_NS);
+
+/**
+ * page_range_vma_closed() - the registered VMA is going away
+ * @range: the range
+ *
+ * Called from the caller's vm_ops->close. From now on page_range_use()
+ * fails with -ESRCH for pages that are not present, the shrinker still
+ * frees available pages but no longer zaps anything, and the range never
+ * looks up a VMA again: whatever is mapped at the old address later is
+ * not ours.
+ *
+ * Context: Process context; the mmap lock is held (for writing, or for
+ * reading after munmap() downgraded it). Does not sleep.
+ */
+void page_range_vma_closed(struct page_range *range)
+{
+	spin_lock(&range->lock);
+	range->vma_closed = true;
+	range->vma = NULL;
+	spin_unlock(&range->lock);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_vma_closed, PAGE_RANGE_NS);
+
+/*
+ * Insert @page at slot @index of the registered VMA.
+ *
+ * The caller holds mm_lock, so no page can be set in or zapped from this
+ * slot meanwhile. The VMA is trusted only if it is registered and not
+ * closed while we hold the mmap lock: close runs under the mmap lock, and
+ * a VMA at the same address in the tree under our read lock can only be
+ * the registered one (an unrelated mapping there means munmap() detached
+ * ours and called close, which set vma_closed, before releasing the
+ * lock for writing).
+ */
+static int page_range_insert(struct page_range *range, size_t index,
+			     struct page *page)
+	__must_hold(&range->mm_lock)
+{
+	struct mm_struct *mm = range->mm;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	bool closed;
+	int ret;
+
+	lockdep_assert_held(&range->mm_lock);
+
+	/*
+	 * page_range_use() usually runs in another process than the owner.
+	 * If our mmput() were the last, this task would tear the owner's mm
+	 * down, possibly while the owner waits for this task: mmput_async()
+	 * hands that to a workqueue instead.
+	 */
+	if (!mmget_not_zero(mm))
+		return -ESRCH;
+	mmap_read_lock(mm);
+
+	spin_lock(&range->lock);
+	closed = range->vma_closed;
+	addr = range->vma_addr;
+	spin_unlock(&range->lock);
+
+	ret = -ESRCH;
+	if (closed)
+		goto out;
+	vma = vma_lookup(mm, addr);
+	if (!vma || vma != range->vma)
+		goto out;
+
+	ret = vm_insert_page(vma, addr + (index << PAGE_SHIFT), page);
+	if (ret)
+		pr_warn_ratelimited("page_range: vm_insert_page(%lx) failed: %d\n",
+				    addr + (index << PAGE_SHIFT), ret);
+out:
+	mmap_read_unlock(mm);
+	mmput_async(mm);
+	return ret;
+}
+
+/*
+ * Slow path of page_range_use(): slot @index had no page when looked at
+ * under the spinlock. Allocate one, and recheck under mm_lock and the
+ * spinlock, since another use may have filled the slot meanwhile.
+ */
+static int page_range_use_page_slow(struct page_range *range, size_t index)
+{
+	struct page_range_page *info = &range->pages[index];
+	struct page *page;
+	int ret;
+
+	page = alloc_page(GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO);
+	if (!page)
+		return -ENOMEM;
+
+	mutex_lock(&range->mm_lock);
+	spin_lock(&range->lock);
+	if (info->page) {
+		/*
+		 * Someone else installed the page while we did not hold the
+		 * spinlock. The shrinker cannot free it before we take it off
+		 * the LRU: it would need the spinlock we hold.
+		 */
+		page_range_lru_del(range, info);
+		spin_unlock(&range->lock);
+		mutex_unlock(&range->mm_lock);
+		__free_page(page);
+		return 0;
+	}
+	/* Drop the spinlock: inserting the page takes the mmap lock. */
+	spin_unlock(&range->lock);
+
+	ret = page_range_insert(range, index, page);
+	if (ret) {
+		mutex_unlock(&range->mm_lock);
+		__free_page(page);
+		return ret;
+	}
+
+	/*
+	 * The slot was empty when checked above and is still: pages are only
+	 * set with mm_lock held, which we have held throughout.
+	 */
+	spin_lock(&range->lock);
+	info->page = page;
+	spin_unlock(&range->lock);
+	atomic_long_inc(&range->prs->nr_pages);
+	mutex_unlock(&range->mm_lock);
+	return 0;
+}
+
+/**
+ * page_range_use() - make pages present, mapped and not reclaimable
+ * @range: the range
+ * @start: first page index
+ * @end: page index after the last one
+ *
+ * Pages of the slots in [@start, @end) that are available are taken off the
+ * LRU; free slots get a new zeroed page, inserted into the VMA. Concurrent
+ * calls on the same slots are allowed: each returns once the page is there.
+ *
+ * Context: Process context; may sleep. Takes mm_lock and the mmap lock.
+ * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
+ * -ENOMEM; -ESRCH if the VMA was closed or the mm is gone; or the error of
+ * vm_insert_page(). On error, the slots before the failing one are used.
+ */
+int page_range_use(struct page_range *range, size_t start, size_t end)
+{
+	struct page_range_page *info;
+	size_t i;
+	int ret;
+
+	might_sleep();
+
+	spin_lock(&range->lock);
+	if (start > end || end > range->size) {
+		spin_unlock(&range->lock);
+		return -EINVAL;
+	}
+	for (i = start; i < end; i++) {
+		info = &range->pages[i];
+		if (info->page) {
+			/*
+			 * The shrinker cannot free the page between the check
+			 * and the removal: it isolates pages only with the
+			 * spinlock held.
+			 */
+			page_range_lru_del(range, info);
+			continue;
+		}
+
+		/*
+		 * Allocating and mapping sleep: drop the spinlock. The slot
+		 * array cannot change size or go away meanwhile, since it is
+		 * set once and freed only by page_range_destroy(), which must
+		 * not race with use.
+		 */
+		spin_unlock(&range->lock);
+		ret = page_range_use_page_slow(range, i);
+		if (ret)
+			return ret;
+		spin_lock(&range->lock);
+	}
+	spin_unlock(&range->lock);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(page_range_use, PAGE_RANGE_NS);
+
+/**
+ * page_range_stop_using() - make used pages available to the shrinker
+ * @range: the range
+ * @start: first page index
+ * @end: page index after the last one
+ *
+ * Present pages in [@start, @end) go on the shrinker's LRU; free slots are
+ * left alone. Nothing may read or write through the accessors to these
+ * pages once this is called. A bad range (@start > @end, @end past the last
+ * slot) is a caller bug: it is reported and ignored.
+ *
+ * Context: Any context but hard interrupt; does not sleep.
+ */
+void page_range_stop_using(struct page_range *range, size_t start, size_t end)
+{
+	size_t i;
+
+	spin_lock(&range->lock);
+	if (start > end || end > range->size) {
+		spin_unlock(&range->lock);
+		pr_warn_ratelimited("page_range: stop_using [%zu, %zu) out of range\n",
+				    start, end);
+		return;
+	}
+	/*
+	 * Backwards, so that of the pages released together the low ones are
+	 * the newest on the LRU and are reclaimed last.
+	 */
+	for (i = end; i > start; i--) {
+		struct page_range_page *info = &range->pages[i - 1];
+
+		if (info->page)
+			page_range_lru_add(range, info);
+	}
+	spin_unlock(&range->lock);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_stop_using, PAGE_RANGE_NS);
+
+enum page_range_op {
+	PAGE_RANGE_COPY_FROM_USER,
+	PAGE_RANGE_READ,
+	PAGE_RANGE_WRITE,
+	PAGE_RANGE_ZERO,
+};
+
+/*
+ * Copy to, from or zero bytes [offset, offset + size) of the range, page by
+ * page. The caller guarantees that every page touched is used for the
+ * duration of the call, so no lock is needed to look at the slots: nobody
+ * changes a used slot's page.
+ */
+static int page_range_access(struct page_range *range, size_t offset,
+			     size_t size, enum page_range_op op,
+			     const void __user *ubuf, const void *src, void *dst)
+{
+	struct page_range_page *pages;
+	size_t end, num_pages, done = 0;
+	int ret = 0;
+
+	if (!size)
+		return 0;
+
+	spin_lock(&range->lock);
+	pages = range->pages;
+	num_pages = range->size;
+	spin_unlock(&range->lock);
+
+	if (check_add_overflow(offset, size, &end) ||
+	    end > num_pages << PAGE_SHIFT)
+		return -EFAULT;
+
+	while (done < size) {
+		size_t pos = offset + done;
+		size_t in_page = offset_in_page(pos);
+		size_t len = min(size - done, PAGE_SIZE - in_page);
+		struct page *page = READ_ONCE(pages[pos >> PAGE_SHIFT].page);
+		char *kaddr;
+
+		if (!page) {
+			pr_warn_ratelimited("page_range: access to absent page %zu\n",
+					    pos >> PAGE_SHIFT);
+			return -EFAULT;
+		}
+
+		kaddr = kmap_local_page(page) + in_page;
+		switch (op) {
+		case PAGE_RANGE_COPY_FROM_USER:
+			if (copy_from_user(kaddr, ubuf + done, len))
+				ret = -EFAULT;
+			break;
+		case PAGE_RANGE_READ:
+			memcpy(dst + done, kaddr, len);
+			break;
+		case PAGE_RANGE_WRITE:
+			memcpy(kaddr, src + done, len);
+			break;
+		case PAGE_RANGE_ZERO:
+			memset(kaddr, 0, len);
+			break;
+		}
+		kunmap_local(kaddr);
+		if (ret)
+			return ret;
+		done += len;
+	}
+	return 0;
+}
+
+/**
+ * page_range_copy_from_user() - copy user memory into the range
+ * @range: the range
+ * @offset: byte offset in the range
+ * @from: user source address, in current's address space
+ * @size: number of bytes
+ *
+ * Every page touched must be used (see page_range_use()) for the whole call.
+ *
+ * Context: Process context; may sleep (page faults on @from).
+ * Return: 0, or -EFAULT if the bytes are outside the range (or the offset
+ * overflows), a page is not present, or @from cannot be read.
+ */
+int page_range_copy_from_user(struct page_range *range, size_t offset,
+			      const void __user *from, size_t size)
+{
+	might_fault();
+	return page_range_access(range, offset, size,
+				 PAGE_RANGE_COPY_FROM_USER, from, NULL, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_copy_from_user, PAGE_RANGE_NS);
+
+/**
+ * page_range_read() - copy bytes of the range into kernel memory
+ * @range: the range
+ * @offset: byte offset in the range
+ * @to: kernel destination
+ * @size: number of bytes
+ *
+ * Every page touched must be used for the whole call.
+ *
+ * Context: Any context but hard interrupt.
+ * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
+ * present.
+ */
+int page_range_read(struct page_range *range, size_t offset, void *to,
+		    size_t size)
+{
+	return page_range_access(range, offset, size, PAGE_RANGE_READ,
+				 NULL, NULL, to);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_read, PAGE_RANGE_NS);
+
+/**
+ * page_range_write() - copy kernel memory into the range
+ * @range: the range
+ * @offset: byte offset in the range
+ * @from: kernel source
+ * @size: number of bytes
+ *
+ * Every page touched must be used for the whole call.
+ *
+ * Context: Any context but hard interrupt.
+ * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
+ * present.
+ */
+int page_range_write(struct page_range *range, size_t offset,
+		     const void *from, size_t size)
+{
+	return page_range_access(range, offset, size, PAGE_RANGE_WRITE,
+				 NULL, from, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_write, PAGE_RANGE_NS);
+
+/**
+ * page_range_fill_zero() - zero bytes of the range
+ * @range: the range
+ * @offset: byte offset in the range
+ * @size: number of bytes
+ *
+ * Every page touched must be used for the whole call.
+ *
+ * Context: Any context but hard interrupt.
+ * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
+ * present.
+ */
+int page_range_fill_zero(struct page_range *range, size_t offset, size_t size)
+{
+	return page_range_access(range, offset, size, PAGE_RANGE_ZERO,
+				 NULL, NULL, NULL);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_fill_zero, PAGE_RANGE_NS);
+
+/**
+ * page_range_get_state() - state of one slot
+ * @range: the range
+ * @index: page index
+ *
+ * Context: Any context but hard interrupt.
+ * Return: the slot's state; %PAGE_RANGE_FREE for an index past the end.
+ */
+enum page_range_state page_range_get_state(struct page_range *range,
+					   size_t index)
+{
+	enum page_range_state state = PAGE_RANGE_FREE;
+	struct page_range_page *info;
+
+	spin_lock(&range->lock);
+	if (index < range->size) {
+		info = &range->pages[index];
+		if (info->page)
+			state = list_empty(&info->lru) ? PAGE_RANGE_USED :
+							 PAGE_RANGE_AVAILABLE;
+	}
+	spin_unlock(&range->lock);
+	return state;
+}
+EXPORT_SYMBOL_NS_GPL(page_range_get_state, PAGE_RANGE_NS);
+
+/**
+ * page_range_num_pages() - number of slots
+ * @range: the range
+ *
+ * Context: Any context but hard interrupt.
+ * Return: the number of slots, zero before a VMA is registered.
+ */
+size_t page_range_num_pages(struct page_range *range)
+{
+	size_t size;
+
+	spin_lock(&range->lock);
+	size = range->size;
+	spin_unlock(&range->lock);
+	return size;
+}
+EXPORT_SYMBOL_NS_GPL(page_range_num_pages, PAGE_RANGE_NS);
+
+/**
+ * page_range_destroy() - free every page and the slots
+ * @range: the range
+ *
+ * Takes every page off the LRU under mm_lock, which also waits for a
+ * shrinker callback that is freeing one of our pages, then frees the pages
+ * and drops the mm. Pages still mapped in a live VMA stay allocated until
+ * unmapped (the mapping holds its own reference); callers destroy the
+ * range after the VMA is closed.
+ *
+ * Context: Process context; may sleep. No other call on @range may run
+ * concurrently or follow, except from the shrinker.
+ */
+void page_range_destroy(struct page_range *range)
+{
+	struct page_range_page *pages;
+	size_t i, size;
+	bool reclaimed;
+
+	spin_lock(&range->lock);
+	pages = range->pages;
+	size = range->size;
+	spin_unlock(&range->lock);
+
+	if (size) {
+		/*
+		 * With mm_lock held the shrinker cannot be between isolating
+		 * one of our pages and finishing with it, and it cannot take
+		 * a new one: it needs mm_lock for that, and after this loop
+		 * none of our pages is on the LRU to be found.
+		 */
+		mutex_lock(&range->mm_lock);
+		for (i = 0; i < size; i++)
+			if (pages[i].page)
+				page_range_lru_del(range, &pages[i]);
+		reclaimed = range->reclaimed;
+		mutex_unlock(&range->mm_lock);
+
+		/*
+		 * A mutex may still be touched by mutex_unlock() after the
+		 * next owner got it, so holding it once does not prove the
+		 * shrinker is done with the memory of mm_lock, which the
+		 * caller frees after we return. The shrinker unlocks it
+		 * inside an RCU read-side section: wait for that to end.
+		 */
+		if (reclaimed)
+			synchronize_rcu();
+
+		for (i = 0; i < size; i++) {
+			if (pages[i].page) {
+				__free_page(pages[i].page);
+				atomic_long_dec(&range->prs->nr_pages);
+			}
+		}
+		kvfree(pages);
+	}
+
+	mmdrop(range->mm);
+	mutex_destroy(&range->mm_lock);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_destroy, PAGE_RANGE_NS);
+
+MODULE_DESCRIPTION("Shrinkable page range for binder-style mmap buffers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Definitions shared by page_range.c and shrinker.c only.
+ */
+
+#ifndef _BINDER_PAGE_RANGE_INTERNAL_H
+#define _BINDER_PAGE_RANGE_INTERNAL_H
+
+#include "page_range.h"
+
+/**
+ * struct page_range_page - one page slot
+ * @lru: linked into the shrinker's list_lru while the slot is available
+ * @page: the page, or NULL while the slot is free; written under
+ *	&page_range.lock, and set to non-NULL only with &page_range.mm_lock held
+ * @range: the range this slot belongs to; never changes
+ *
+ * The state is derived, as in the seed: @page NULL is free; @page set and
+ * @lru empty is used; @page set and @lru queued is available. Only a
+ * holder of &page_range.lock adds or removes @lru, so under that lock the
+ * state is stable.
+ */
+struct page_range_page {
+	struct list_head lru;
+	struct page *page;
+	struct page_range *range;
+};
+
+/* The list_lru isolate callback. */
+enum lru_status page_range_free_page(struct list_head *item,
+				     struct list_lru_one *list,
+				     spinlock_t *lru_lock); /* held */
+
+#endif /* _BINDER_PAGE_RANGE_INTERNAL_H */

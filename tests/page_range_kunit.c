@@ -1,0 +1,1194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the shrinkable page range.
+ *
+ * Every test maps a real VMA: an anon-inode file whose mmap handler
+ * registers a page range, mapped into an mm attached to the test thread
+ * with kunit_vm_mmap(). What userspace would see is checked by reading the
+ * mapped addresses with copy_from_user(). Each test has a shrinker of its
+ * own, so the LRU count and the page count are exact.
+ */
+
+#include <kunit/test.h>
+#include <linux/anon_inodes.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+
+#include "page_range.h"
+
+MODULE_IMPORT_NS(PAGE_RANGE_NS);
+
+#define PR_MAX_MAPS	4
+/* How long each race test runs. */
+#define PR_RACE_MS	300
+/* How long teardown waits for the test's mm to close a VMA. */
+#define PR_CLOSE_TIMEOUT	(30 * HZ)
+
+struct pr_ctx;
+
+/* One mapping: an anon-inode file, its VMA and the page range over it. */
+struct pr_map {
+	struct pr_ctx *ctx;
+	struct page_range range;
+	struct file *file;
+	bool inited;
+	bool mapped;
+	bool no_mixedmap;
+	int register_ret;
+	struct completion closed;
+	unsigned long uaddr;
+	size_t len;
+};
+
+struct pr_race;
+
+struct pr_ctx {
+	struct page_range_shrinker prs;
+	struct pr_map *maps[PR_MAX_MAPS];
+	int nr_maps;
+	struct pr_race *race;
+};
+
+static void pr_vma_close(struct vm_area_struct *vma)
+{
+	struct pr_map *map = vma->vm_private_data;
+
+	page_range_vma_closed(&map->range);
+	complete(&map->closed);
+}
+
+static vm_fault_t pr_vma_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+static int pr_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static int pr_vma_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct pr_vm_ops = {
+	.close = pr_vma_close,
+	.fault = pr_vma_fault,
+	.may_split = pr_vma_may_split,
+	.mremap = pr_vma_mremap,
+};
+
+/* The mmap handler a driver using the page range would have. */
+static int pr_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct pr_map *map = file->private_data;
+	int ret;
+
+	if (!map->inited) {
+		ret = page_range_init(&map->range, &map->ctx->prs);
+		if (ret)
+			return ret;
+		map->inited = true;
+	}
+	vm_flags_mod(vma, VM_DONTCOPY | VM_DONTEXPAND |
+		     (map->no_mixedmap ? 0 : VM_MIXEDMAP), VM_MAYWRITE);
+	ret = page_range_register_vma(&map->range, vma);
+	map->register_ret = ret;
+	if (ret < 0)
+		return ret;
+	vma->vm_private_data = map;
+	vma->vm_ops = &pr_vm_ops;
+	return 0;
+}
+
+static const struct file_operations pr_fops = {
+	.owner = THIS_MODULE,
+	.mmap = pr_mmap,
+};
+
+static struct pr_map *pr_map_alloc(struct kunit *test)
+{
+	struct pr_ctx *ctx = test->priv;
+	struct pr_map *map;
+
+	KUNIT_ASSERT_LT(test, ctx->nr_maps, PR_MAX_MAPS);
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	map->ctx = ctx;
+	init_completion(&map->closed);
+	map->file = anon_inode_getfile("[page_range_kunit]", &pr_fops, map,
+				       O_RDONLY);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(map->file));
+	ctx->maps[ctx->nr_maps++] = map;
+	return map;
+}
+
+/*
+ * mmap @map's file into current's mm (attaching a new mm to a kthread that
+ * has none). Returns the address or a negative errno.
+ */
+static long pr_map_mmap(struct kunit *test, struct pr_map *map, size_t len)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, map->file, 0, len, PROT_READ, MAP_SHARED, 0);
+	if (!addr)
+		return -ENOMEM;
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	map->mapped = true;
+	map->uaddr = addr;
+	map->len = len;
+	return 0;
+}
+
+/* A new mapping of @npages pages in the test thread's mm, with a range. */
+static struct pr_map *pr_map_new(struct kunit *test, size_t npages)
+{
+	struct pr_map *map = pr_map_alloc(test);
+
+	KUNIT_ASSERT_EQ(test, pr_map_mmap(test, map, npages * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, map->register_ret, (int)npages);
+	KUNIT_ASSERT_EQ(test, page_range_num_pages(&map->range), npages);
+	return map;
+}
+
+/* Wait for the VMA's close, then destroy the range. Idempotent. */
+static void pr_map_teardown(struct kunit *test, struct pr_map *map)
+{
+	if (map->mapped &&
+	    !wait_for_completion_timeout(&map->closed, PR_CLOSE_TIMEOUT)) {
+		/* Destroying under a live VMA would leave close a dangling range. */
+		KUNIT_FAIL(test, "VMA at %lx never closed", map->uaddr);
+		return;
+	}
+	map->mapped = false;
+	if (map->inited) {
+		page_range_destroy(&map->range);
+		map->inited = false;
+	}
+}
+
+static int pr_test_init(struct kunit *test)
+{
+	struct pr_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	if (!ctx)
+		return -ENOMEM;
+	test->priv = ctx;
+	return page_range_shrinker_register(&ctx->prs, "page-range-kunit");
+}
+
+static void pr_race_stop(struct pr_race *race);
+
+static void pr_test_exit(struct kunit *test)
+{
+	struct pr_ctx *ctx = test->priv;
+	int i;
+
+	/* A failed assertion may have left race threads running. */
+	if (ctx->race)
+		pr_race_stop(ctx->race);
+	for (i = 0; i < ctx->nr_maps; i++) {
+		pr_map_teardown(test, ctx->maps[i]);
+		fput(ctx->maps[i]->file);
+	}
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
+	page_range_shrinker_unregister(&ctx->prs);
+}
+
+static struct page_range_shrinker *pr_prs(struct kunit *test)
+{
+	return &((struct pr_ctx *)test->priv)->prs;
+}
+
+/* Scan until the LRU is empty; trylocks may skip pages now and then. */
+static unsigned long pr_shrink_all(struct page_range_shrinker *prs)
+{
+	unsigned long freed = 0;
+	int tries;
+
+	for (tries = 0; tries < 1000 && page_range_shrinker_count(prs); tries++) {
+		freed += page_range_shrinker_scan(prs, 1024);
+		cond_resched();
+	}
+	return freed;
+}
+
+/* Read what userspace sees at @uaddr; false if it faults. */
+static bool pr_user_read(unsigned long uaddr, void *buf, size_t len)
+{
+	return !copy_from_user(buf, (const void __user *)uaddr, len);
+}
+
+static void pr_fill(u8 *buf, size_t len, u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (u8)(seed * 31 + i * 7 + (i >> 8));
+}
+
+static bool pr_all_zero(const u8 *buf, size_t len)
+{
+	return !memchr_inv(buf, 0, len);
+}
+
+#define PR_EXPECT_STATES(test, range, ...)				\
+	do {								\
+		static const enum page_range_state _want[] = { __VA_ARGS__ }; \
+		size_t _i;						\
+									\
+		for (_i = 0; _i < ARRAY_SIZE(_want); _i++)		\
+			KUNIT_EXPECT_EQ_MSG(test,			\
+				page_range_get_state(range, _i), _want[_i], \
+				"page %zu", _i);			\
+	} while (0)
+
+#define F PAGE_RANGE_FREE
+#define A PAGE_RANGE_AVAILABLE
+#define U PAGE_RANGE_USED
+
+/* free -> used -> available -> used, and available -> free by the shrinker. */
+static void page_range_test_states(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_map *map = pr_map_new(test, 4);
+	struct page_range *range = &map->range;
+
+	PR_EXPECT_STATES(test, range, F, F, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 2), 0);
+	PR_EXPECT_STATES(test, range, U, U, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
+
+	page_range_stop_using(range, 0, 2);
+	PR_EXPECT_STATES(test, range, A, A, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
+
+	/* Stopping again changes nothing. */
+	page_range_stop_using(range, 0, 2);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 1, 3), 0);
+	PR_EXPECT_STATES(test, range, A, U, U, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 1);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 3);
+
+	/* Only the available page can go. */
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_scan(prs, 16), 1);
+	PR_EXPECT_STATES(test, range, F, U, U, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
+
+	page_range_stop_using(range, 0, 4);
+	PR_EXPECT_STATES(test, range, F, A, A, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+
+	/* nr_to_scan bounds the work. */
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_scan(prs, 1), 1);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 1);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_scan(prs, 1), 1);
+	PR_EXPECT_STATES(test, range, F, F, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+}
+
+/* An available page that is used again keeps its data. */
+static void page_range_test_reuse_keeps_data(struct kunit *test)
+{
+	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range *range = &map->range;
+	u8 *want = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	u8 *got = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	pr_fill(want, PAGE_SIZE, 7);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
+	KUNIT_ASSERT_EQ(test, page_range_write(range, 0, want, PAGE_SIZE), 0);
+	page_range_stop_using(range, 0, 1);
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
+
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr, got, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(pr_prs(test)), 1);
+}
+
+/*
+ * Data written through the accessors is what the user mapping shows; after
+ * a shrink the address faults, and the next use maps a zeroed page.
+ */
+static void page_range_test_user_view(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_map *map = pr_map_new(test, 3);
+	struct page_range *range = &map->range;
+	size_t off = PAGE_SIZE - 100, len = PAGE_SIZE + 300;
+	u8 *want = kunit_kmalloc(test, 3 * PAGE_SIZE, GFP_KERNEL);
+	u8 *got = kunit_kmalloc(test, 3 * PAGE_SIZE, GFP_KERNEL);
+	unsigned long ubuf;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 3), 0);
+	/* New pages are zeroed, as the user sees them. */
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr, got, 3 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 3 * PAGE_SIZE));
+
+	/* page_range_write() across a page boundary. */
+	pr_fill(want, len, 1);
+	KUNIT_ASSERT_EQ(test, page_range_write(range, off, want, len), 0);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + off, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+	memset(got, 0, len);
+	KUNIT_ASSERT_EQ(test, page_range_read(range, off, got, len), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+
+	/* page_range_fill_zero() of the middle of that. */
+	KUNIT_ASSERT_EQ(test, page_range_fill_zero(range, off + 50, 200), 0);
+	memset(want + 50, 0, 200);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + off, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+
+	/* page_range_copy_from_user() from a writable user buffer. */
+	ubuf = kunit_vm_mmap(test, NULL, 0, 2 * PAGE_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_FALSE(test, !ubuf || IS_ERR_VALUE(ubuf));
+	pr_fill(want, len, 2);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)ubuf, want, len), 0);
+	ret = page_range_copy_from_user(range, off, (const void __user *)ubuf,
+					len);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + off, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+
+	/* Reclaim: the user address faults. */
+	page_range_stop_using(range, 0, 3);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 3);
+	PR_EXPECT_STATES(test, range, F, F, F);
+	KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr, got, 1));
+	KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr + 2 * PAGE_SIZE,
+					      got, 1));
+
+	/* Used again: a new, zeroed page, no trace of the old data. */
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 1, 2), 0);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + PAGE_SIZE, got,
+					     PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr, got, 1));
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
+}
+
+/* Run @fn in a kthread that has no mm, and return its result. */
+struct pr_nomm_call {
+	struct page_range *range;
+	struct page_range_shrinker *prs;
+	int ret;
+	struct completion done;
+};
+
+static int pr_nomm_init_fn(void *data)
+{
+	struct pr_nomm_call *call = data;
+
+	call->ret = page_range_init(call->range, call->prs);
+	complete(&call->done);
+	return 0;
+}
+
+static void page_range_test_init_errors(struct kunit *test)
+{
+	struct pr_nomm_call call = { .prs = pr_prs(test) };
+	struct task_struct *task;
+
+	call.range = kunit_kzalloc(test, sizeof(*call.range), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, call.range);
+	init_completion(&call.done);
+	task = kthread_run(pr_nomm_init_fn, &call, "pr_kunit_nomm");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&call.done, 10 * HZ));
+	KUNIT_EXPECT_EQ(test, call.ret, -ESRCH);
+}
+
+/* Owner kthread for mapping in an mm other than the test thread's. */
+struct pr_owner {
+	struct kunit *test;
+	struct pr_map *map;
+	size_t npages;
+	size_t nstop;
+	long mmap_ret;
+	int use_ret;
+	bool data_ok;
+	struct completion done;
+};
+
+static void page_range_test_register_errors(struct kunit *test)
+{
+	struct pr_map *map, *other;
+	struct vm_area_struct *vma;
+
+	/* A VMA without VM_MIXEDMAP cannot take pages under the read lock. */
+	map = pr_map_alloc(test);
+	map->no_mixedmap = true;
+	KUNIT_EXPECT_EQ(test, pr_map_mmap(test, map, PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, map->register_ret, -EINVAL);
+	KUNIT_EXPECT_EQ(test, page_range_num_pages(&map->range), 0);
+
+	/* Registered once: a second mapping of the same range is refused. */
+	map = pr_map_new(test, 2);
+	KUNIT_EXPECT_EQ(test, kunit_vm_mmap(test, map->file, 0, PAGE_SIZE,
+					    PROT_READ, MAP_SHARED, 0),
+			(unsigned long)-EBUSY);
+	KUNIT_EXPECT_EQ(test, map->register_ret, -EBUSY);
+	KUNIT_EXPECT_EQ(test, page_range_num_pages(&map->range), 2);
+
+	/* A VMA is capped at 4 MiB of slots. */
+	other = pr_map_alloc(test);
+	KUNIT_ASSERT_EQ(test, pr_map_mmap(test, other, SZ_4M + SZ_1M), 0);
+	KUNIT_EXPECT_EQ(test, other->register_ret, SZ_4M >> PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, page_range_num_pages(&other->range),
+			SZ_4M >> PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, page_range_use(&other->range,
+					     (SZ_4M >> PAGE_SHIFT) - 1,
+					     SZ_4M >> PAGE_SHIFT), 0);
+	KUNIT_EXPECT_EQ(test, page_range_use(&other->range, 0,
+					     (SZ_4M >> PAGE_SHIFT) + 1),
+			-EINVAL);
+	page_range_stop_using(&other->range, 0, SZ_4M >> PAGE_SHIFT);
+
+	/*
+	 * A VMA of size zero, and one of another mm, cannot come from mmap;
+	 * check the validation on VMA structures that say so.
+	 */
+	vma = kunit_kzalloc(test, sizeof(*vma), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vma);
+	map = pr_map_alloc(test);
+	KUNIT_ASSERT_EQ(test, page_range_init(&map->range, pr_prs(test)), 0);
+	map->inited = true;
+	vma->vm_mm = current->mm;
+	vma->vm_start = 0x100000;
+	vma->vm_end = vma->vm_start;
+	vm_flags_init(vma, VM_MIXEDMAP);
+	KUNIT_EXPECT_EQ(test, page_range_register_vma(&map->range, vma),
+			-EINVAL);
+	vma->vm_end = vma->vm_start + PAGE_SIZE;
+	vma->vm_mm = (struct mm_struct *)vma;
+	KUNIT_EXPECT_EQ(test, page_range_register_vma(&map->range, vma),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, page_range_num_pages(&map->range), 0);
+	/* An unregistered range has no slots to use. */
+	KUNIT_EXPECT_EQ(test, page_range_use(&map->range, 0, 1), -EINVAL);
+}
+
+static void page_range_test_index_errors(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range *range = &map->range;
+
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 2, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, page_range_use(range, SIZE_MAX, SIZE_MAX), -EINVAL);
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 1), 0);
+	PR_EXPECT_STATES(test, range, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 2), 0);
+	/* Bad stop ranges are ignored as a whole. */
+	page_range_stop_using(range, 0, 3);
+	page_range_stop_using(range, 2, 1);
+	PR_EXPECT_STATES(test, range, U, U);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+
+	KUNIT_EXPECT_EQ(test, page_range_get_state(range, 2), PAGE_RANGE_FREE);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(range, SIZE_MAX),
+			PAGE_RANGE_FREE);
+	page_range_stop_using(range, 0, 2);
+}
+
+static void page_range_test_access_errors(struct kunit *test)
+{
+	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range *range = &map->range;
+	u8 buf[16] = { 1 };
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
+
+	/* Past the end, and offset + size overflowing. */
+	KUNIT_EXPECT_EQ(test, page_range_write(range, 2 * PAGE_SIZE - 8, buf,
+					       16), -EFAULT);
+	KUNIT_EXPECT_EQ(test, page_range_read(range, 2 * PAGE_SIZE, buf, 1),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, page_range_read(range, SIZE_MAX - 4, buf, 16),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, page_range_fill_zero(range, 8, SIZE_MAX),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, page_range_copy_from_user(range, SIZE_MAX, NULL,
+							2), -EFAULT);
+	/* Page 1 is not present. */
+	KUNIT_EXPECT_EQ(test, page_range_write(range, PAGE_SIZE - 8, buf, 16),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, page_range_read(range, PAGE_SIZE, buf, 1),
+			-EFAULT);
+	/* A user address that is not mapped. */
+	ret = page_range_copy_from_user(range, 0, (const void __user *)16, 8);
+	KUNIT_EXPECT_EQ(test, ret, -EFAULT);
+	/* Zero bytes is a no-op anywhere. */
+	KUNIT_EXPECT_EQ(test, page_range_read(range, SIZE_MAX, buf, 0), 0);
+
+	/* Nothing was written by the failed calls. */
+	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + PAGE_SIZE - 16, buf,
+					     16));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(buf, 16));
+	page_range_stop_using(range, 0, 1);
+}
+
+/*
+ * After munmap() and an unrelated mmap(MAP_FIXED) at the same address, the
+ * shrinker still frees the range's pages and leaves the new mapping alone.
+ */
+static void page_range_test_impostor_vma(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range *range = &map->range;
+	size_t len = 2 * PAGE_SIZE;
+	unsigned long addr;
+	u8 *want = kunit_kmalloc(test, len, GFP_KERNEL);
+	u8 *got = kunit_kmalloc(test, len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 2), 0);
+	pr_fill(want, len, 3);
+	KUNIT_ASSERT_EQ(test, page_range_write(range, 0, want, len), 0);
+	page_range_stop_using(range, 0, 2);
+	KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs), 2);
+
+	KUNIT_ASSERT_EQ(test, vm_munmap(map->uaddr, len), 0);
+	KUNIT_ASSERT_TRUE(test, completion_done(&map->closed));
+
+	addr = vm_mmap(NULL, map->uaddr, len, PROT_READ | PROT_WRITE,
+		       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_EQ(test, addr, map->uaddr);
+	pr_fill(want, len, 4);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, want, len), 0);
+
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
+	PR_EXPECT_STATES(test, range, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(addr, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+
+	/* The range never maps into the new VMA. */
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 1), -ESRCH);
+	PR_EXPECT_STATES(test, range, F, F);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(addr, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+	vm_munmap(addr, len);
+}
+
+/*
+ * The owner maps, uses @npages pages with a pattern it checks through its
+ * own mapping, makes the first @nstop available and exits, tearing its mm
+ * down.
+ */
+static int pr_owner_fn(void *data)
+{
+	struct pr_owner *o = data;
+	struct page_range *range = &o->map->range;
+	size_t len = o->npages * PAGE_SIZE;
+	u8 *want, *got;
+
+	o->data_ok = false;
+	o->mmap_ret = pr_map_mmap(o->test, o->map, len);
+	if (o->mmap_ret)
+		goto out;
+	o->use_ret = page_range_use(range, 0, o->npages);
+	if (o->use_ret)
+		goto out;
+	want = kmalloc(len, GFP_KERNEL);
+	got = kmalloc(len, GFP_KERNEL);
+	if (want && got) {
+		pr_fill(want, len, 5);
+		o->data_ok = !page_range_write(range, 0, want, len) &&
+			     pr_user_read(o->map->uaddr, got, len) &&
+			     !memcmp(want, got, len);
+	}
+	kfree(want);
+	kfree(got);
+	page_range_stop_using(range, 0, o->nstop);
+out:
+	complete(&o->done);
+	return 0;
+}
+
+static void pr_run_owner(struct kunit *test, struct pr_owner *o)
+{
+	struct task_struct *task;
+
+	init_completion(&o->done);
+	o->test = test;
+	task = kthread_run(pr_owner_fn, o, "pr_kunit_owner");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->done, 30 * HZ));
+	KUNIT_ASSERT_EQ(test, o->mmap_ret, 0);
+	KUNIT_ASSERT_EQ(test, o->use_ret, 0);
+	KUNIT_EXPECT_TRUE(test, o->data_ok);
+	/* Its exit closes the VMA and drops the last user of the mm. */
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->map->closed,
+							    PR_CLOSE_TIMEOUT));
+}
+
+/*
+ * Pages on the LRU when the owner's mm goes away are still reclaimed (the
+ * seed skipped them for as long as the range lived), used ones stay until
+ * released, and nothing can be mapped any more.
+ */
+static void page_range_test_owner_exit(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_owner o = { .npages = 4, .nstop = 2 };
+	struct page_range *range;
+
+	o.map = pr_map_alloc(test);
+	pr_run_owner(test, &o);
+	range = &o.map->range;
+
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 4);
+	PR_EXPECT_STATES(test, range, A, A, U, U);
+
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
+	PR_EXPECT_STATES(test, range, F, F, U, U);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
+
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 1), -ESRCH);
+	/* Used pages can still be read and released. */
+	KUNIT_EXPECT_EQ(test, page_range_fill_zero(range, 2 * PAGE_SIZE, 8), 0);
+	page_range_stop_using(range, 0, 4);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
+	PR_EXPECT_STATES(test, range, F, F, F, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+}
+
+/* Destroy takes available and used pages alike, and empties the LRU. */
+static void page_range_test_destroy(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_owner o = { .npages = 3, .nstop = 2 };
+
+	o.map = pr_map_alloc(test);
+	pr_run_owner(test, &o);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 3);
+	pr_map_teardown(test, o.map);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_scan(prs, 16), 0);
+}
+
+/* ---- races ---- */
+
+struct pr_race {
+	struct kunit *test;
+	struct page_range *range;
+	struct page_range_shrinker *prs;
+	unsigned long uaddr;
+	size_t npages;
+	unsigned long deadline;
+	atomic_t errors;
+	atomic_long_t iterations;
+	atomic_long_t reclaimed;
+	atomic_t running;
+	bool stop;
+	struct completion all_done;
+	char first_error[96];
+};
+
+struct pr_worker {
+	struct pr_race *race;
+	unsigned int id;
+	u32 round;
+};
+
+static void pr_race_error(struct pr_race *race, const char *fmt, ...)
+{
+	va_list args;
+
+	if (atomic_inc_return(&race->errors) != 1)
+		return;
+	va_start(args, fmt);
+	vsnprintf(race->first_error, sizeof(race->first_error), fmt, args);
+	va_end(args);
+}
+
+static bool pr_race_over(struct pr_race *race)
+{
+	return time_after(jiffies, race->deadline) ||
+	       atomic_read(&race->errors) || READ_ONCE(race->stop);
+}
+
+/* Stop the race's threads and wait until none runs. */
+static void pr_race_stop(struct pr_race *race)
+{
+	int ms;
+
+	WRITE_ONCE(race->stop, true);
+	for (ms = 0; atomic_read(&race->running) && ms < 60000; ms += 20)
+		msleep(20);
+}
+
+static void pr_worker_done(struct pr_race *race)
+{
+	if (atomic_dec_and_test(&race->running))
+		complete(&race->all_done);
+}
+
+/* Start @n workers running @fn; pr_race_wait() waits for all of them. */
+static void pr_race_start(struct kunit *test, struct pr_race *race,
+			  int (*fn)(void *), struct pr_worker *workers, int n)
+{
+	int i;
+
+	init_completion(&race->all_done);
+	atomic_set(&race->running, n);
+	for (i = 0; i < n; i++) {
+		struct task_struct *task;
+
+		workers[i].race = race;
+		workers[i].id = i;
+		task = kthread_run(fn, &workers[i], "pr_kunit_race/%d", i);
+		if (IS_ERR(task)) {
+			pr_race_error(race, "kthread_run: %ld", PTR_ERR(task));
+			pr_worker_done(race);
+		}
+	}
+}
+
+static void pr_race_wait(struct kunit *test, struct pr_race *race)
+{
+	/* Workers stop by themselves at the deadline; this only bounds it. */
+	unsigned long timeout = msecs_to_jiffies(PR_RACE_MS) + 60 * HZ;
+
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race->all_done,
+							    timeout));
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&race->errors), 0, "%s",
+			    race->first_error);
+}
+
+/*
+ * The race state outlives the test thread if an assertion ends it early:
+ * the exit fixture stops the threads before freeing anything.
+ */
+static struct pr_race *pr_race_new(struct kunit *test, struct pr_map *map)
+{
+	struct pr_ctx *ctx = test->priv;
+	struct pr_race *race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, race);
+	ctx->race = race;
+	race->test = test;
+	race->prs = pr_prs(test);
+	if (map) {
+		race->range = &map->range;
+		race->uaddr = map->uaddr;
+		race->npages = page_range_num_pages(&map->range);
+	}
+	race->deadline = jiffies + msecs_to_jiffies(PR_RACE_MS);
+	init_completion(&race->all_done);
+	return race;
+}
+
+/* Shrinker thread: scan in a loop until the race is over. */
+static int pr_shrink_worker(void *data)
+{
+	struct pr_worker *w = data;
+	struct pr_race *race = w->race;
+
+	while (!pr_race_over(race)) {
+		atomic_long_add(page_range_shrinker_scan(race->prs, 8),
+				&race->reclaimed);
+		cond_resched();
+	}
+	pr_worker_done(race);
+	return 0;
+}
+
+/*
+ * Pattern of worker @id in round @round, written at the worker's own
+ * 8 bytes of a page.
+ */
+static u64 pr_mark(unsigned int id, u32 round, size_t page)
+{
+	return ((u64)round << 32) | ((u64)page << 8) | id;
+}
+
+/* Check one mark through the kernel accessor and through the user view. */
+static bool pr_check_mark(struct pr_race *race, size_t page, unsigned int id,
+			  u64 want)
+{
+	size_t off = page * PAGE_SIZE + id * sizeof(u64);
+	u64 got = 0, ugot = 0;
+
+	if (page_range_read(race->range, off, &got, sizeof(got)) ||
+	    got != want) {
+		pr_race_error(race, "page %zu worker %u: read %llx want %llx",
+			      page, id, got, want);
+		return false;
+	}
+	if (!pr_user_read(race->uaddr + off, &ugot, sizeof(ugot)) ||
+	    ugot != want) {
+		pr_race_error(race, "page %zu worker %u: user saw %llx want %llx",
+			      page, id, ugot, want);
+		return false;
+	}
+	return true;
+}
+
+/* Borrow the range's mm so that the worker can read the user mapping. */
+static struct mm_struct *pr_worker_use_mm(struct pr_race *race)
+{
+	struct mm_struct *mm = race->range->mm;
+
+	if (!mmget_not_zero(mm))
+		return NULL;
+	kthread_use_mm(mm);
+	return mm;
+}
+
+static void pr_worker_unuse_mm(struct mm_struct *mm)
+{
+	kthread_unuse_mm(mm);
+	mmput(mm);
+}
+
+/* use vs use: every worker uses all pages at once and marks each. */
+static int pr_use_use_worker(void *data)
+{
+	struct pr_worker *w = data;
+	struct pr_race *race = w->race;
+	struct mm_struct *mm = pr_worker_use_mm(race);
+	size_t i;
+	int ret;
+
+	if (!mm) {
+		pr_race_error(race, "mm gone");
+		goto out;
+	}
+	ret = page_range_use(race->range, 0, race->npages);
+	if (ret) {
+		pr_race_error(race, "use: %d", ret);
+		goto unuse;
+	}
+	for (i = 0; i < race->npages; i++) {
+		u64 mark = pr_mark(w->id, w->round, i);
+
+		if (page_range_write(race->range,
+				     i * PAGE_SIZE + w->id * sizeof(u64),
+				     &mark, sizeof(mark))) {
+			pr_race_error(race, "write page %zu", i);
+			break;
+		}
+		if (!pr_check_mark(race, i, w->id, mark))
+			break;
+	}
+unuse:
+	pr_worker_unuse_mm(mm);
+out:
+	pr_worker_done(race);
+	return 0;
+}
+
+#define PR_USE_USE_WORKERS	3
+
+/*
+ * Rounds of: all pages free; several threads use the same pages at once,
+ * so that they race to allocate and insert each page; every thread finds
+ * every page present and mapped, and exactly one page per slot exists.
+ */
+static void page_range_test_race_use_use(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_worker workers[PR_USE_USE_WORKERS] = {};
+	struct pr_map *map = pr_map_new(test, 8);
+	struct pr_race *race;
+	u32 round;
+	size_t i;
+	int j;
+
+	race = pr_race_new(test, map);
+	for (round = 0; !pr_race_over(race); round++) {
+		for (j = 0; j < PR_USE_USE_WORKERS; j++)
+			workers[j].round = round;
+		pr_race_start(test, race, pr_use_use_worker, workers,
+			      PR_USE_USE_WORKERS);
+		pr_race_wait(test, race);
+		if (atomic_read(&race->errors))
+			break;
+
+		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs),
+				race->npages);
+		for (i = 0; i < race->npages; i++) {
+			KUNIT_ASSERT_EQ(test, page_range_get_state(race->range, i),
+					PAGE_RANGE_USED);
+			for (j = 0; j < PR_USE_USE_WORKERS; j++) {
+				u64 mark = pr_mark(j, round, i);
+
+				KUNIT_ASSERT_TRUE(test,
+						  pr_check_mark(race, i, j, mark));
+			}
+		}
+		page_range_stop_using(race->range, 0, race->npages);
+		KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs),
+				race->npages);
+		KUNIT_ASSERT_EQ(test, pr_shrink_all(prs), race->npages);
+		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+	}
+	kunit_info(test, "%u rounds\n", round);
+	KUNIT_EXPECT_GT(test, round, 0);
+}
+
+#define PR_PAGES_PER_WORKER	3
+#define PR_SHARED_PAGES		4
+#define PR_USE_STOP_WORKERS	3
+
+/*
+ * use/stop vs use/stop vs the shrinker. Each worker owns a few pages: it
+ * uses them, finds either its last pattern (the page survived) or zeroes (it
+ * was reclaimed and replaced), writes a new pattern, checks it through the
+ * user mapping and stops using them. All workers also use and stop a shared
+ * set of pages without touching their data, which is allowed to race.
+ */
+static int pr_use_stop_worker(void *data)
+{
+	struct pr_worker *w = data;
+	struct pr_race *race = w->race;
+	struct mm_struct *mm = pr_worker_use_mm(race);
+	size_t first = PR_SHARED_PAGES + w->id * PR_PAGES_PER_WORKER;
+	size_t last = first + PR_PAGES_PER_WORKER;
+	u32 iter = 0;
+	size_t i;
+	int ret;
+
+	if (!mm) {
+		pr_race_error(race, "mm gone");
+		goto out;
+	}
+	while (!pr_race_over(race)) {
+		ret = page_range_use(race->range, first, last);
+		if (ret) {
+			pr_race_error(race, "use own: %d", ret);
+			break;
+		}
+		for (i = first; i < last; i++) {
+			u64 old = 0, mark = pr_mark(w->id, iter + 1, i);
+			size_t off = i * PAGE_SIZE + w->id * sizeof(u64);
+
+			page_range_read(race->range, off, &old, sizeof(old));
+			if (old && old != pr_mark(w->id, iter, i)) {
+				pr_race_error(race, "page %zu: found %llx", i,
+					      old);
+				break;
+			}
+			page_range_write(race->range, off, &mark, sizeof(mark));
+			if (!pr_check_mark(race, i, w->id, mark))
+				break;
+		}
+		iter++;
+		page_range_stop_using(race->range, first, last);
+
+		ret = page_range_use(race->range, 0, PR_SHARED_PAGES);
+		if (ret) {
+			pr_race_error(race, "use shared: %d", ret);
+			break;
+		}
+		page_range_stop_using(race->range, w->id % PR_SHARED_PAGES,
+				      PR_SHARED_PAGES);
+		atomic_long_inc(&race->iterations);
+		cond_resched();
+	}
+	pr_worker_unuse_mm(mm);
+out:
+	pr_worker_done(race);
+	return 0;
+}
+
+static void page_range_test_race_use_stop_shrink(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_worker workers[PR_USE_STOP_WORKERS + 1] = {};
+	struct pr_map *map;
+	struct pr_race *race;
+	size_t i, present = 0;
+
+	map = pr_map_new(test, PR_SHARED_PAGES +
+			 PR_USE_STOP_WORKERS * PR_PAGES_PER_WORKER);
+	race = pr_race_new(test, map);
+	pr_race_start(test, race, pr_use_stop_worker, workers,
+		      PR_USE_STOP_WORKERS);
+	/* The shrinker thread is counted as one more worker. */
+	atomic_inc(&race->running);
+	workers[PR_USE_STOP_WORKERS].race = race;
+	if (IS_ERR(kthread_run(pr_shrink_worker, &workers[PR_USE_STOP_WORKERS],
+			       "pr_kunit_shrink")))
+		pr_worker_done(race);
+	pr_race_wait(test, race);
+	kunit_info(test, "%ld iterations, %ld pages reclaimed while racing\n",
+		   atomic_long_read(&race->iterations),
+		   atomic_long_read(&race->reclaimed));
+
+	/* Exact accounting: every present page is counted once. */
+	for (i = 0; i < race->npages; i++)
+		if (page_range_get_state(race->range, i) != PAGE_RANGE_FREE)
+			present++;
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), present);
+	page_range_stop_using(race->range, 0, race->npages);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), present);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), present);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&race->iterations), 0);
+}
+
+/*
+ * destroy vs the shrinker: ranges whose pages sit on the LRU are destroyed
+ * while a thread scans in a loop. Each page is freed exactly once, by one
+ * or the other.
+ */
+static void page_range_test_race_destroy_shrink(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_worker shrinker = {};
+	struct pr_race *race;
+	unsigned int rounds = 0;
+	struct pr_owner o = { .npages = 16, .nstop = 16 };
+
+	race = pr_race_new(test, NULL);
+	atomic_set(&race->running, 1);
+	shrinker.race = race;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(pr_shrink_worker,
+						    &shrinker,
+						    "pr_kunit_shrink")));
+
+	while (!pr_race_over(race)) {
+		struct pr_ctx *ctx = test->priv;
+
+		/* The owner thread's exit closes the VMA; its mm is gone. */
+		ctx->nr_maps = 0;
+		o.map = pr_map_alloc(test);
+		pr_run_owner(test, &o);
+		pr_map_teardown(test, o.map);
+		fput(o.map->file);
+		ctx->nr_maps = 0;
+		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+		KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs), 0);
+		rounds++;
+	}
+	pr_race_wait(test, race);
+	kunit_info(test, "%u rounds, %ld pages reclaimed by the shrinker\n",
+		   rounds, atomic_long_read(&race->reclaimed));
+	KUNIT_EXPECT_GT(test, rounds, 0);
+}
+
+/*
+ * The owner's mm goes away (its last mmput) while its pages sit on the LRU
+ * and a thread scans in a loop.
+ */
+static void page_range_test_race_mmput_shrink(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_worker shrinker = {};
+	struct pr_race *race;
+	unsigned int rounds = 0;
+	struct pr_owner o = { .npages = 16, .nstop = 12 };
+
+	race = pr_race_new(test, NULL);
+	atomic_set(&race->running, 1);
+	shrinker.race = race;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(pr_shrink_worker,
+						    &shrinker,
+						    "pr_kunit_shrink")));
+
+	while (!pr_race_over(race)) {
+		struct pr_ctx *ctx = test->priv;
+		size_t i, present = 0;
+
+		ctx->nr_maps = 0;
+		o.map = pr_map_alloc(test);
+		pr_run_owner(test, &o);
+		for (i = 0; i < o.npages; i++)
+			if (page_range_get_state(&o.map->range, i) !=
+			    PAGE_RANGE_FREE)
+				present++;
+		KUNIT_EXPECT_GE(test, present, o.npages - o.nstop);
+		/* Used pages stay until released, whatever the shrinker does. */
+		for (i = o.nstop; i < o.npages; i++)
+			KUNIT_EXPECT_EQ(test,
+					page_range_get_state(&o.map->range, i),
+					PAGE_RANGE_USED);
+		page_range_stop_using(&o.map->range, 0, o.npages);
+		while (page_range_shrinker_count(prs) && !pr_race_over(race))
+			cond_resched();
+		pr_map_teardown(test, o.map);
+		fput(o.map->file);
+		ctx->nr_maps = 0;
+		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
+		rounds++;
+	}
+	pr_race_wait(test, race);
+	kunit_info(test, "%u rounds, %ld pages reclaimed by the shrinker\n",
+		   rounds, atomic_long_read(&race->reclaimed));
+	KUNIT_EXPECT_GT(test, atomic_long_read(&race->reclaimed), 0);
+}
+
+static struct kunit_case page_range_test_cases[] = {
+	KUNIT_CASE(page_range_test_states),
+	KUNIT_CASE(page_range_test_reuse_keeps_data),
+	KUNIT_CASE(page_range_test_user_view),
+	KUNIT_CASE(page_range_test_init_errors),
+	KUNIT_CASE(page_range_test_register_errors),
+	KUNIT_CASE(page_range_test_index_errors),
+	KUNIT_CASE(page_range_test_access_errors),
+	KUNIT_CASE(page_range_test_impostor_vma),
+	KUNIT_CASE(page_range_test_owner_exit),
+	KUNIT_CASE(page_range_test_destroy),
+	KUNIT_CASE_SLOW(page_range_test_race_use_use),
+	KUNIT_CASE_SLOW(page_range_test_race_use_stop_shrink),
+	KUNIT_CASE_SLOW(page_range_test_race_destroy_shrink),
+	KUNIT_CASE_SLOW(page_range_test_race_mmput_shrink),
+	{}
+};
+
+static struct kunit_suite page_range_test_suite = {
+	.name = "binder_page_range",
+	.init = pr_test_init,
+	.exit = pr_test_exit,
+	.test_cases = page_range_test_cases,
+};
+
+kunit_test_suite(page_range_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the shrinkable page range");
+MODULE_LICENSE("GPL");
