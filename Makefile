@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kbuild reads ./Kbuild; this Makefile is for people.
+#
+#   make check        install what is missing, build, run every test suite
+#   make demo         boot the x86_64 VM, load the module, run its suite
+#   make              build the module against KDIR (default: the project's
+#                     own x86_64 kernel, built on first use)
+#   make KDIR=/lib/modules/$(uname -r)/build
+#                     build the module for the running kernel
+#   make kunit-uml    KUnit on UML (built-in, gcc, lockdep + KASAN)
+#   make kunit-x86_64 KUnit on x86_64 under QEMU (modules, clang)
+#   make static       checkpatch, kernel-doc, sparse, W=1, out-of-tree build
+#   make in-tree KSRC=/path/to/linux [SUBDIR=drivers/android/page_range]
+#                     place the driver in a kernel tree and hook it up
+#   make clean        remove objects of out-of-tree builds in this directory
+#   make distclean    also remove build/ (kernel trees and logs)
+
+PR_BUILD ?= $(CURDIR)/build
+export PR_BUILD
+
+KDIR ?=
+SUBDIR ?= drivers/android/page_range
+
+.PHONY: all module check demo kunit kunit-uml kunit-x86_64 vm-kernel static \
+	in-tree deps clean distclean
+
+all: module
+
+ifeq ($(KDIR),)
+module: vm-kernel
+	$(MAKE) -C $(PR_BUILD)/x86_64 M=$(CURDIR) LLVM=1 modules
+else
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+endif
+
+check:
+	scripts/check.sh
+
+demo: vm-kernel
+	PR_VERBOSE=1 scripts/vm-run.sh
+
+kunit: kunit-x86_64 kunit-uml
+
+kunit-uml: deps
+	scripts/kunit-uml.sh
+
+kunit-x86_64: vm-kernel
+	scripts/vm-run.sh
+
+vm-kernel: deps
+	scripts/kernel-src.sh
+	scripts/vm-kernel.sh
+
+static: deps
+	scripts/static-checks.sh
+
+in-tree:
+	scripts/place-in-tree.sh $(KSRC) $(SUBDIR)
+
+deps:
+	scripts/deps.sh
+
+clean:
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order Module.symvers \
+		tests/*.o tests/*.ko tests/*.mod tests/*.mod.c tests/.*.cmd \
+		tests/*.order
+
+distclean: clean
+	rm -rf $(PR_BUILD)

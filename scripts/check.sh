@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Everything "make check" does: install what is missing, build the x86_64
+# kernel (clang, module =m) and the UML kernel (gcc, built-in), run the
+# KUnit suite on both, run the static checks, and print the totals as one
+# line "N passed, N failed". Exits non-zero on any failure.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+start=$(pr_now)
+rm -rf "$PR_RESULTS"
+mkdir -p "$PR_RESULTS" "$PR_BUILD/logs"
+status=0
+
+step() {
+	local name=$1 t0
+	shift
+	t0=$(pr_now)
+	pr_log "$name"
+	if ! "$@"; then
+		status=1
+		pr_log "$name: FAILED"
+	fi
+	printf '%-14s %4d s\n' "$name" $(($(pr_now) - t0)) >> "$PR_BUILD/logs/timings"
+}
+
+: > "$PR_BUILD/logs/timings"
+"$PR_ROOT/scripts/deps.sh" || pr_die "could not install the packages"
+"$PR_ROOT/scripts/kernel-src.sh" || pr_die "could not unpack the kernel"
+
+step "x86_64 kernel" "$PR_ROOT/scripts/vm-kernel.sh"
+step "kunit-x86_64" "$PR_ROOT/scripts/vm-run.sh"
+step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
+step "static" "$PR_ROOT/scripts/static-checks.sh"
+
+passed=0
+failed=0
+for f in "$PR_RESULTS"/*; do
+	[ -f "$f" ] || continue
+	read -r _ p n < "$f"
+	passed=$((passed + p))
+	failed=$((failed + n))
+done
+# A step that died before recording a result still counts as a failure.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	failed=1
+fi
+
+echo
+echo "Suites:"
+cat "$PR_RESULTS"/* 2>/dev/null | awk '{ printf "  %-14s %d passed, %d failed\n", $1, $2, $3 }'
+echo "Timings:"
+sed 's/^/  /' "$PR_BUILD/logs/timings"
+echo "  total          $(($(pr_now) - start)) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,104 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Static checks, each counted as one test: checkpatch --strict on every
+# source file, kernel-doc, sparse (C=2) and W=1 with clang on the x86_64
+# tree, W=1 with gcc on the UML tree, and an out-of-tree (M=) build.
+# Needs the trees that vm-kernel.sh and kunit-uml.sh build.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+x86=$PR_BUILD/x86_64
+uml=$PR_BUILD/kunit-uml
+logs=$PR_BUILD/logs/static
+mkdir -p "$logs"
+passed=0
+failed=0
+
+# check NAME LOGFILE COMMAND...: run COMMAND, pass if it succeeds.
+check() {
+	local name=$1 log=$2
+	shift 2
+	if "$@" > "$log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		pr_log "static check failed: $name"
+		sed 's/^/    /' "$log" | head -40 >&2
+	fi
+}
+
+# Warnings and errors that name one of our files, in a build log.
+our_warnings() {
+	grep -E "(page_range|binder_page_range)[^ ]*:[0-9]+(:[0-9]+)?: (warning|error)" "$1"
+}
+
+# make_clean LOG MAKEARGS...: the build succeeds and warns about none of
+# our files.
+make_clean() {
+	local log=$1
+	shift
+	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" "$@" \
+		> "$log.make" 2>&1 || { cat "$log.make"; return 1; }
+	if our_warnings "$log.make"; then
+		return 1
+	fi
+}
+
+sources=$(cd "$PR_ROOT" && git ls-files '*.c' '*.h' 2>/dev/null ||
+	  (cd "$PR_ROOT" && find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' \) -print))
+
+for f in $sources; do
+	ignore=
+	# The compat header exists to compare kernel versions.
+	case $f in
+	*page_range_compat.h) ignore=--ignore=LINUX_VERSION_CODE,CONSTANT_COMPARISON ;;
+	esac
+	# Any ERROR, WARNING or CHECK line fails.
+	check "checkpatch $f" "$logs/checkpatch-$(basename "$f").log" \
+		perl "$PR_KSRC/scripts/checkpatch.pl" --strict --no-tree \
+			--terse --no-summary $ignore -f "$PR_ROOT/$f"
+done
+
+kdoc_files=$(cd "$PR_ROOT" && ls ./*.c ./*.h)
+check kernel-doc "$logs/kernel-doc.log" bash -c "
+	cd '$PR_ROOT' && out=\$(perl '$PR_KSRC/scripts/kernel-doc' -none -Wall $kdoc_files 2>&1)
+	printf '%s' \"\$out\"; [ -z \"\$out\" ]"
+
+"$PR_ROOT/scripts/place-in-tree.sh"
+
+if [ -f "$x86/.config" ]; then
+	check "sparse C=2 + W=1 (clang, x86_64)" "$logs/sparse-clang.log" \
+		make_clean "$logs/sparse-clang.log" O="$x86" ARCH=x86_64 LLVM=1 \
+			C=2 W=1 "$PR_SUBDIR/"
+	# Put the objects back to the normal flags for the next build.
+	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
+		O="$x86" ARCH=x86_64 LLVM=1 "$PR_SUBDIR/" > /dev/null 2>&1
+
+	rm -rf "$PR_BUILD/oot"
+	mkdir -p "$PR_BUILD/oot"
+	rsync -a --exclude=/build/ --exclude=/.git/ "$PR_ROOT/" "$PR_BUILD/oot/"
+	check "out-of-tree module build (M=, clang, W=1)" "$logs/oot.log" \
+		bash -c "flock '$PR_BUILD/.build.lock' make -C '$x86' M='$PR_BUILD/oot' \
+			LLVM=1 W=1 -j$PR_JOBS > '$logs/oot.log.make' 2>&1 || \
+			{ cat '$logs/oot.log.make'; exit 1; }
+			test -f '$PR_BUILD/oot/binder_page_range.ko' &&
+			test -f '$PR_BUILD/oot/tests/binder_page_range_kunit.ko' &&
+			! grep -E '(warning|error):' '$logs/oot.log.make'"
+else
+	pr_log "no x86_64 tree: run scripts/vm-kernel.sh first"
+	failed=$((failed + 2))
+fi
+
+if [ -f "$uml/.config" ]; then
+	check "W=1 (gcc, UML, built-in)" "$logs/w1-gcc.log" \
+		make_clean "$logs/w1-gcc.log" O="$uml" ARCH=um W=1 "$PR_SUBDIR/"
+	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
+		O="$uml" ARCH=um "$PR_SUBDIR/" > /dev/null 2>&1
+else
+	pr_log "no UML tree: run scripts/kunit-uml.sh first"
+	failed=$((failed + 1))
+fi
+
+pr_result static "$passed" "$failed"
+[ "$failed" -eq 0 ]
