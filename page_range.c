@@ -89,10 +89,14 @@ EXPORT_SYMBOL_NS_GPL(page_range_init, PAGE_RANGE_NS);
  * @range: an initialised range without a VMA
  * @vma: the VMA, of the range's mm, with %VM_MIXEDMAP set
  *
- * Called from the caller's mmap handler. Allocates one slot per page of the
- * VMA, at most 4 MiB worth. The VMA's vm_ops belong to the caller, whose
- * vm_ops->close must call page_range_vma_closed(); it must also refuse
- * mremap and splitting, so that the range's addresses stay true.
+ * Called from the caller's mmap handler, as the last step that can fail:
+ * a VMA whose mmap fails afterwards is freed without ->close, and the range
+ * would keep it. Allocates one slot per page of the VMA, at most 4 MiB
+ * worth. The VMA's vm_ops belong to the caller: its ->close calls
+ * page_range_vma_closed(); it refuses ->mremap and ->may_split, so that the
+ * range's addresses stay true; and its ->open detaches copies of the VMA
+ * (which mremap and fork make) from the range, so that their ->close does
+ * not close the range.
  *
  * Context: Process context, mmap lock held for writing.
  * Return: the number of pages, -EINVAL for a VMA of another mm, of size
@@ -145,7 +149,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_register_vma, PAGE_RANGE_NS);
  * page_range_vma_closed() - the registered VMA is going away
  * @range: the range
  *
- * Called from the caller's vm_ops->close. From now on page_range_use()
+ * Called from the caller's vm_ops->close of the registered VMA (not of a
+ * copy: see page_range_register_vma()). From now on page_range_use()
  * fails with -ESRCH for pages that are not present, the shrinker still
  * frees available pages but no longer zaps anything, and the range never
  * looks up a VMA again: whatever is mapped at the old address later is
@@ -168,18 +173,18 @@ EXPORT_SYMBOL_NS_GPL(page_range_vma_closed, PAGE_RANGE_NS);
  *
  * The caller holds mm_lock, so no page can be set in or zapped from this
  * slot meanwhile. The VMA is trusted only if it is registered and not
- * closed while we hold the mmap lock: close runs under the mmap lock, and
- * a VMA at the same address in the tree under our read lock can only be
- * the registered one (an unrelated mapping there means munmap() detached
- * ours and called close, which set vma_closed, before releasing the
- * lock for writing).
+ * closed while we hold the mmap lock. Close runs under the mmap lock, and
+ * an unrelated mapping can only be placed at our address under the lock
+ * for writing, after ours was detached and closed. So, under our read
+ * lock and with the range not closed, a lookup at our address finds the
+ * registered VMA, or nothing if munmap() detached it and is about to
+ * close it.
  */
 static int page_range_insert(struct page_range *range, size_t index,
 			     struct page *page)
-	__must_hold(&range->mm_lock)
 {
 	struct mm_struct *mm = range->mm;
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma, *registered;
 	unsigned long addr;
 	bool closed;
 	int ret;
@@ -199,13 +204,14 @@ static int page_range_insert(struct page_range *range, size_t index,
 	spin_lock(&range->lock);
 	closed = range->vma_closed;
 	addr = range->vma_addr;
+	registered = range->vma;
 	spin_unlock(&range->lock);
 
 	ret = -ESRCH;
 	if (closed)
 		goto out;
 	vma = vma_lookup(mm, addr);
-	if (!vma || vma != range->vma)
+	if (!vma || vma != registered)
 		goto out;
 
 	ret = vm_insert_page(vma, addr + (index << PAGE_SHIFT), page);
@@ -337,7 +343,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_use, PAGE_RANGE_NS);
  * pages once this is called. A bad range (@start > @end, @end past the last
  * slot) is a caller bug: it is reported and ignored.
  *
- * Context: Any context but hard interrupt; does not sleep.
+ * Context: Process or atomic context (e.g. under a spinlock), not interrupt
+ * context; does not sleep.
  */
 void page_range_stop_using(struct page_range *range, size_t start, size_t end)
 {
@@ -465,7 +472,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_copy_from_user, PAGE_RANGE_NS);
  *
  * Every page touched must be used for the whole call.
  *
- * Context: Any context but hard interrupt.
+ * Context: Process or atomic context, not interrupt context.
  * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
  * present.
  */
@@ -486,7 +493,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_read, PAGE_RANGE_NS);
  *
  * Every page touched must be used for the whole call.
  *
- * Context: Any context but hard interrupt.
+ * Context: Process or atomic context, not interrupt context.
  * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
  * present.
  */
@@ -506,7 +513,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_write, PAGE_RANGE_NS);
  *
  * Every page touched must be used for the whole call.
  *
- * Context: Any context but hard interrupt.
+ * Context: Process or atomic context, not interrupt context.
  * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
  * present.
  */
@@ -522,7 +529,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_fill_zero, PAGE_RANGE_NS);
  * @range: the range
  * @index: page index
  *
- * Context: Any context but hard interrupt.
+ * Context: Process or atomic context, not interrupt context.
  * Return: the slot's state; %PAGE_RANGE_FREE for an index past the end.
  */
 enum page_range_state page_range_get_state(struct page_range *range,
@@ -547,7 +554,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_get_state, PAGE_RANGE_NS);
  * page_range_num_pages() - number of slots
  * @range: the range
  *
- * Context: Any context but hard interrupt.
+ * Context: Process or atomic context, not interrupt context.
  * Return: the number of slots, zero before a VMA is registered.
  */
 size_t page_range_num_pages(struct page_range *range)

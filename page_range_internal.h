@@ -26,9 +26,4 @@ struct page_range_page {
 	struct page_range *range;
 };
 
-/* The list_lru isolate callback. */
-enum lru_status page_range_free_page(struct list_head *item,
-				     struct list_lru_one *list,
-				     spinlock_t *lru_lock); /* held */
-
 #endif /* _BINDER_PAGE_RANGE_INTERNAL_H */

@@ -38,9 +38,9 @@
  * Return: %LRU_REMOVED_RETRY once the page is freed (the lock was dropped),
  * %LRU_SKIP if a lock was contended.
  */
-enum lru_status page_range_free_page(struct list_head *item,
-				     struct list_lru_one *list,
-				     spinlock_t *lru_lock)
+static enum lru_status page_range_free_page(struct list_head *item,
+					    struct list_lru_one *list,
+					    spinlock_t *lru_lock)
 	__must_hold(lru_lock)
 {
 	struct page_range_page *info =
@@ -105,7 +105,10 @@ enum lru_status page_range_free_page(struct list_head *item,
 	/*
 	 * destroy may free the range as soon as it owns mm_lock, but
 	 * mutex_unlock() can touch the mutex after handing it over: unlock
-	 * inside an RCU read-side section that destroy waits for.
+	 * inside an RCU read-side section that destroy waits for. (The
+	 * error path below unlocks with the lru lock held and our page still
+	 * on the LRU, so destroy cannot get past list_lru_del() before the
+	 * unlock is complete.)
 	 */
 	rcu_read_lock();
 	mutex_unlock(&range->mm_lock);

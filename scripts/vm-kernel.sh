@@ -12,6 +12,7 @@
 #
 # usage: vm-kernel.sh [EXTRA_FRAGMENT...]
 set -euo pipefail
+# shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 
 out=${PR_VM_KBUILD:-$PR_BUILD/x86_64}
