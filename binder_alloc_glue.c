@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Binder-style buffer allocator over a page range.
+ *
+ * Each process maps a read-only area; buffers are carved out of it, best
+ * fit, and the pages under a buffer exist only while some buffer touches
+ * them. A page shared at a boundary by two buffers stays in use until both
+ * are freed: every page counts the allocated buffers that touch it, and
+ * goes to page_range_stop_using() when the count drops to zero.
+ *
+ * Locking: alloc->lock, a spinlock, protects the buffer lists and trees,
+ * the page counts and the accounting. It ranks above the page range's
+ * spinlock (page_range_stop_using() is called under it) and is never held
+ * across page_range_use(), which sleeps: an allocation takes its page
+ * references under the lock and makes the pages present after dropping it.
+ * Two allocations that touch the same page both call page_range_use() on
+ * it, and each returns only once the page is there, so neither can write
+ * to a missing page; a page is only stopped when its count drops to zero
+ * under the lock, so a later allocation's use always comes after it.
+ */
+
+#include <linux/atomic.h>
+#include <linux/err.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/rbtree.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include "binder_alloc_glue.h"
+
+static atomic_t pr_buffer_debug_id = ATOMIC_INIT(0);
+
+/* Size of @buffer: up to the next buffer, or to the end of the area. */
+static size_t pr_buffer_size_locked(struct pr_alloc *alloc,
+				    struct pr_buffer *buffer)
+{
+	lockdep_assert_held(&alloc->lock);
+	if (list_is_last(&buffer->entry, &alloc->buffers))
+		return alloc->buffer + alloc->buffer_size - buffer->user_data;
+	return list_next_entry(buffer, entry)->user_data - buffer->user_data;
+}
+
+/**
+ * pr_buffer_size() - size of an allocated buffer
+ * @alloc: the allocator
+ * @buffer: a buffer of @alloc
+ *
+ * Context: Process or atomic context, not interrupt context.
+ * Return: the bytes between the buffer's start and the next buffer's.
+ */
+size_t pr_buffer_size(struct pr_alloc *alloc, struct pr_buffer *buffer)
+{
+	size_t size;
+
+	spin_lock(&alloc->lock);
+	size = pr_buffer_size_locked(alloc, buffer);
+	spin_unlock(&alloc->lock);
+	return size;
+}
+EXPORT_SYMBOL_NS_GPL(pr_buffer_size, PAGE_RANGE_NS);
+
+/* Free buffers are ordered by size, then address: best fit, lowest first. */
+static void pr_insert_free_buffer(struct pr_alloc *alloc,
+				  struct pr_buffer *new)
+{
+	struct rb_node **p = &alloc->free_buffers.rb_node;
+	size_t new_size = pr_buffer_size_locked(alloc, new);
+	struct rb_node *parent = NULL;
+
+	while (*p) {
+		struct pr_buffer *buffer;
+		size_t size;
+
+		parent = *p;
+		buffer = rb_entry(parent, struct pr_buffer, rb_node);
+		size = pr_buffer_size_locked(alloc, buffer);
+		if (new_size < size ||
+		    (new_size == size && new->user_data < buffer->user_data))
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&new->rb_node, parent, p);
+	rb_insert_color(&new->rb_node, &alloc->free_buffers);
+}
+
+static void pr_insert_allocated_buffer(struct pr_alloc *alloc,
+				       struct pr_buffer *new)
+{
+	struct rb_node **p = &alloc->allocated_buffers.rb_node;
+	struct rb_node *parent = NULL;
+
+	while (*p) {
+		struct pr_buffer *buffer;
+
+		parent = *p;
+		buffer = rb_entry(parent, struct pr_buffer, rb_node);
+		if (new->user_data < buffer->user_data)
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&new->rb_node, parent, p);
+	rb_insert_color(&new->rb_node, &alloc->allocated_buffers);
+}
+
+static struct pr_buffer *pr_find_allocated(struct pr_alloc *alloc,
+					   unsigned long user_ptr)
+{
+	struct rb_node *n = alloc->allocated_buffers.rb_node;
+
+	while (n) {
+		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
+
+		if (user_ptr < buffer->user_data)
+			n = n->rb_left;
+		else if (user_ptr > buffer->user_data)
+			n = n->rb_right;
+		else
+			return buffer;
+	}
+	return NULL;
+}
+
+/* The smallest free buffer of at least @size bytes, lowest address first. */
+static struct pr_buffer *pr_best_fit(struct pr_alloc *alloc, size_t size)
+{
+	struct rb_node *n = alloc->free_buffers.rb_node;
+	struct pr_buffer *best = NULL;
+
+	while (n) {
+		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
+
+		if (pr_buffer_size_locked(alloc, buffer) >= size) {
+			best = buffer;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/* First and last page index that bytes [user_data, + size) touch. */
+static void pr_buffer_pages(struct pr_alloc *alloc, unsigned long user_data,
+			    size_t size, size_t *first, size_t *last)
+{
+	*first = (user_data - alloc->buffer) >> PAGE_SHIFT;
+	*last = (user_data - alloc->buffer + size - 1) >> PAGE_SHIFT;
+}
+
+/* Take a reference on pages [first, last]. */
+static void pr_get_pages(struct pr_alloc *alloc, size_t first, size_t last)
+{
+	size_t i;
+
+	lockdep_assert_held(&alloc->lock);
+	for (i = first; i <= last; i++)
+		if (!alloc->page_refs[i]++)
+			alloc->pages_used++;
+	alloc->pages_high = max(alloc->pages_high, alloc->pages_used);
+}
+
+/*
+ * Drop a reference on pages [first, last]; pages that no buffer touches
+ * any more become available to the shrinker, in runs.
+ */
+static void pr_put_pages(struct pr_alloc *alloc, size_t first, size_t last)
+{
+	size_t i, run = SIZE_MAX;
+
+	lockdep_assert_held(&alloc->lock);
+	for (i = first; i <= last; i++) {
+		if (--alloc->page_refs[i]) {
+			if (run != SIZE_MAX)
+				page_range_stop_using(&alloc->range, run, i);
+			run = SIZE_MAX;
+			continue;
+		}
+		alloc->pages_used--;
+		if (run == SIZE_MAX)
+			run = i;
+	}
+	if (run != SIZE_MAX)
+		page_range_stop_using(&alloc->range, run, last + 1);
+}
+
+/* Bytes a request takes: each part pointer-aligned, at least a pointer. */
+static int pr_request_size(size_t data_size, size_t offsets_size,
+			   size_t extra_size, size_t *size)
+{
+	size_t d, o, e, sum;
+
+	if (check_add_overflow(data_size, sizeof(void *) - 1, &d) ||
+	    check_add_overflow(offsets_size, sizeof(void *) - 1, &o) ||
+	    check_add_overflow(extra_size, sizeof(void *) - 1, &e))
+		return -EINVAL;
+	d &= ~(sizeof(void *) - 1);
+	o &= ~(sizeof(void *) - 1);
+	e &= ~(sizeof(void *) - 1);
+	if (check_add_overflow(d, o, &sum) || check_add_overflow(sum, e, &sum))
+		return -EINVAL;
+	*size = max(sum, sizeof(void *));
+	return 0;
+}
+
+/*
+ * Return @buffer to the free tree, merging it with free neighbours, and
+ * release its pages. @buffer may be freed.
+ */
+static void pr_free_buf_locked(struct pr_alloc *alloc,
+			       struct pr_buffer *buffer)
+{
+	size_t size = pr_buffer_size_locked(alloc, buffer);
+	struct pr_buffer *prev, *next;
+	size_t first, last;
+
+	lockdep_assert_held(&alloc->lock);
+
+	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
+	pr_put_pages(alloc, first, last);
+	if (buffer->async)
+		alloc->free_async_space += size + sizeof(*buffer);
+
+	rb_erase(&buffer->rb_node, &alloc->allocated_buffers);
+	buffer->free = 1;
+	buffer->async = 0;
+	buffer->allow_user_free = 0;
+
+	if (!list_is_last(&buffer->entry, &alloc->buffers)) {
+		next = list_next_entry(buffer, entry);
+		if (next->free) {
+			rb_erase(&next->rb_node, &alloc->free_buffers);
+			list_del(&next->entry);
+			kfree(next);
+		}
+	}
+	if (!list_is_first(&buffer->entry, &alloc->buffers)) {
+		prev = list_prev_entry(buffer, entry);
+		if (prev->free) {
+			rb_erase(&prev->rb_node, &alloc->free_buffers);
+			list_del(&buffer->entry);
+			kfree(buffer);
+			buffer = prev;
+		}
+	}
+	pr_insert_free_buffer(alloc, buffer);
+}
+
+/**
+ * pr_alloc_new_buf() - allocate a buffer and make its pages present
+ * @alloc: the allocator
+ * @data_size: bytes of data
+ * @offsets_size: bytes of offsets
+ * @extra_size: bytes of extra buffers
+ * @is_async: take the space from the async half
+ *
+ * Each size is rounded up to a pointer's size; the buffer takes their sum,
+ * at least one pointer. The pages the buffer touches are made present and
+ * mapped before it is returned; their contents are zero for pages that
+ * were free, and whatever earlier buffers left for pages that were kept.
+ *
+ * Context: Process context; may sleep.
+ * Return: the buffer; ERR_PTR(-EINVAL) if the sizes overflow,
+ * ERR_PTR(-ENOSPC) if no free buffer is large enough or the async space is
+ * exhausted, ERR_PTR(-ESRCH) if the area is not mapped or its VMA was
+ * closed, ERR_PTR(-ENOMEM).
+ */
+struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
+				   size_t offsets_size, size_t extra_size,
+				   bool is_async)
+{
+	struct pr_buffer *buffer, *split;
+	size_t size, buffer_size, first, last;
+	int ret;
+
+	ret = pr_request_size(data_size, offsets_size, extra_size, &size);
+	if (ret)
+		return ERR_PTR(ret);
+
+	/* The remainder of a split; allocated here, as we may not sleep below. */
+	split = kzalloc(sizeof(*split), GFP_KERNEL);
+	if (!split)
+		return ERR_PTR(-ENOMEM);
+
+	spin_lock(&alloc->lock);
+	if (!alloc->buffer || alloc->closed) {
+		buffer = ERR_PTR(-ESRCH);
+		goto out_unlock;
+	}
+	if (is_async &&
+	    (size > alloc->free_async_space ||
+	     alloc->free_async_space - size < sizeof(*buffer))) {
+		buffer = ERR_PTR(-ENOSPC);
+		goto out_unlock;
+	}
+	buffer = pr_best_fit(alloc, size);
+	if (!buffer) {
+		buffer = ERR_PTR(-ENOSPC);
+		goto out_unlock;
+	}
+
+	rb_erase(&buffer->rb_node, &alloc->free_buffers);
+	buffer_size = pr_buffer_size_locked(alloc, buffer);
+	if (buffer_size > size) {
+		split->user_data = buffer->user_data + size;
+		split->free = 1;
+		list_add(&split->entry, &buffer->entry);
+		pr_insert_free_buffer(alloc, split);
+		split = NULL;
+	}
+
+	buffer->free = 0;
+	buffer->allow_user_free = 0;
+	buffer->clear_on_free = 0;
+	buffer->async = is_async;
+	buffer->data_size = data_size;
+	buffer->offsets_size = offsets_size;
+	buffer->extra_size = extra_size;
+	buffer->pid = current->pid;
+	buffer->debug_id = atomic_inc_return(&pr_buffer_debug_id);
+	pr_insert_allocated_buffer(alloc, buffer);
+	if (is_async)
+		alloc->free_async_space -= size + sizeof(*buffer);
+
+	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
+	pr_get_pages(alloc, first, last);
+	spin_unlock(&alloc->lock);
+	kfree(split);
+
+	/*
+	 * Outside the lock: page_range_use() sleeps. Our page references keep
+	 * every page of ours from being stopped meanwhile.
+	 */
+	ret = page_range_use(&alloc->range, first, last + 1);
+	if (ret) {
+		spin_lock(&alloc->lock);
+		pr_free_buf_locked(alloc, buffer);
+		spin_unlock(&alloc->lock);
+		return ERR_PTR(ret);
+	}
+	return buffer;
+
+out_unlock:
+	spin_unlock(&alloc->lock);
+	kfree(split);
+	return buffer;
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_new_buf, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_prepare_to_free() - look up a buffer userspace asks to free
+ * @alloc: the allocator
+ * @user_ptr: the user address of the buffer, as userspace gave it
+ *
+ * Userspace may free a buffer only once, and only after it was released to
+ * it (&pr_buffer.allow_user_free). On success the buffer can no longer be
+ * freed by userspace, and the caller frees it with pr_alloc_free_buf().
+ *
+ * Context: Process or atomic context, not interrupt context.
+ * Return: the buffer, or ERR_PTR(-EINVAL) if @user_ptr is not the start
+ * of an allocated buffer that userspace may free; nothing changes then.
+ */
+struct pr_buffer *pr_alloc_prepare_to_free(struct pr_alloc *alloc,
+					   unsigned long user_ptr)
+{
+	struct pr_buffer *buffer;
+
+	spin_lock(&alloc->lock);
+	buffer = pr_find_allocated(alloc, user_ptr);
+	if (!buffer || !buffer->allow_user_free)
+		buffer = ERR_PTR(-EINVAL);
+	else
+		buffer->allow_user_free = 0;
+	spin_unlock(&alloc->lock);
+	return buffer;
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_prepare_to_free, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_free_buf() - free an allocated buffer
+ * @alloc: the allocator
+ * @buffer: a buffer from pr_alloc_new_buf(); invalid afterwards
+ *
+ * Zeroes the buffer's bytes first if &pr_buffer.clear_on_free is set. Pages
+ * that no other buffer touches become available to the shrinker; a page
+ * shared with a live neighbour stays in use.
+ *
+ * Context: Process or atomic context, not interrupt context.
+ */
+void pr_alloc_free_buf(struct pr_alloc *alloc, struct pr_buffer *buffer)
+{
+	if (buffer->clear_on_free) {
+		size_t size = pr_buffer_size(alloc, buffer);
+
+		/* The pages are still used: the buffer holds them. */
+		page_range_fill_zero(&alloc->range,
+				     buffer->user_data - alloc->buffer, size);
+		buffer->clear_on_free = 0;
+	}
+	spin_lock(&alloc->lock);
+	pr_free_buf_locked(alloc, buffer);
+	spin_unlock(&alloc->lock);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_free_buf, PAGE_RANGE_NS);
+
+/* Offset in the range of bytes [offset, + bytes) of @buffer, if inside. */
+static int pr_buffer_offset(struct pr_alloc *alloc, struct pr_buffer *buffer,
+			    size_t offset, size_t bytes, size_t *range_off)
+{
+	size_t end;
+
+	if (check_add_overflow(offset, bytes, &end) ||
+	    end > pr_buffer_size(alloc, buffer))
+		return -EINVAL;
+	*range_off = buffer->user_data - alloc->buffer + offset;
+	return 0;
+}
+
+/**
+ * pr_alloc_copy_user_to_buffer() - copy user memory into a buffer
+ * @alloc: the allocator
+ * @buffer: an allocated buffer
+ * @offset: byte offset in the buffer
+ * @from: user source
+ * @bytes: number of bytes
+ *
+ * Context: Process context; may fault.
+ * Return: 0, -EINVAL if the bytes are not inside the buffer, -EFAULT if
+ * @from cannot be read.
+ */
+int pr_alloc_copy_user_to_buffer(struct pr_alloc *alloc,
+				 struct pr_buffer *buffer, size_t offset,
+				 const void __user *from, size_t bytes)
+{
+	size_t off;
+	int ret;
+
+	ret = pr_buffer_offset(alloc, buffer, offset, bytes, &off);
+	if (ret)
+		return ret;
+	return page_range_copy_from_user(&alloc->range, off, from, bytes);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_copy_to_buffer() - copy kernel memory into a buffer
+ * @alloc: the allocator
+ * @buffer: an allocated buffer
+ * @offset: byte offset in the buffer
+ * @from: kernel source
+ * @bytes: number of bytes
+ *
+ * Context: Process or atomic context, not interrupt context.
+ * Return: 0, or -EINVAL if the bytes are not inside the buffer.
+ */
+int pr_alloc_copy_to_buffer(struct pr_alloc *alloc, struct pr_buffer *buffer,
+			    size_t offset, const void *from, size_t bytes)
+{
+	size_t off;
+	int ret;
+
+	ret = pr_buffer_offset(alloc, buffer, offset, bytes, &off);
+	if (ret)
+		return ret;
+	return page_range_write(&alloc->range, off, from, bytes);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_to_buffer, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_copy_from_buffer() - copy bytes of a buffer into kernel memory
+ * @alloc: the allocator
+ * @to: kernel destination
+ * @buffer: an allocated buffer
+ * @offset: byte offset in the buffer
+ * @bytes: number of bytes
+ *
+ * Context: Process or atomic context, not interrupt context.
+ * Return: 0, or -EINVAL if the bytes are not inside the buffer.
+ */
+int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
+			      struct pr_buffer *buffer, size_t offset,
+			      size_t bytes)
+{
+	size_t off;
+	int ret;
+
+	ret = pr_buffer_offset(alloc, buffer, offset, bytes, &off);
+	if (ret)
+		return ret;
+	return page_range_read(&alloc->range, off, to, bytes);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_from_buffer, PAGE_RANGE_NS);
+
+/* A copy of the VMA (a refused mremap, fork after MADV_DOFORK) is not ours. */
+static void pr_alloc_vma_open(struct vm_area_struct *vma)
+{
+	vma->vm_private_data = NULL;
+}
+
+static void pr_alloc_vma_close(struct vm_area_struct *vma)
+{
+	struct pr_alloc *alloc = vma->vm_private_data;
+
+	if (!alloc)
+		return;
+	page_range_vma_closed(&alloc->range);
+	spin_lock(&alloc->lock);
+	alloc->closed = true;
+	spin_unlock(&alloc->lock);
+}
+
+/* Pages are inserted by the allocator only; anything else is a bug. */
+static vm_fault_t pr_alloc_vm_fault(struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+/* The range's addresses must stay true: no moving, no splitting. */
+static int pr_alloc_vma_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static int pr_alloc_vma_may_split(struct vm_area_struct *vma,
+				  unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct pr_alloc_vm_ops = {
+	.open = pr_alloc_vma_open,
+	.close = pr_alloc_vma_close,
+	.fault = pr_alloc_vm_fault,
+	.mremap = pr_alloc_vma_mremap,
+	.may_split = pr_alloc_vma_may_split,
+};
+
+/**
+ * pr_alloc_init() - initialise an allocator for the current process
+ * @alloc: the allocator, embedded in the caller's per-process structure
+ * @prs: the shrinker for its pages
+ *
+ * Records current's mm: only that mm may map the area.
+ *
+ * Context: Process context of the owner.
+ * Return: 0, or -ESRCH if current has no mm.
+ */
+int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
+{
+	int ret;
+
+	memset(alloc, 0, sizeof(*alloc));
+	ret = page_range_init(&alloc->range, prs);
+	if (ret)
+		return ret;
+	spin_lock_init(&alloc->lock);
+	INIT_LIST_HEAD(&alloc->buffers);
+	INIT_LIST_HEAD(&alloc->node);
+	alloc->free_buffers = RB_ROOT;
+	alloc->allocated_buffers = RB_ROOT;
+	alloc->pid = current->tgid;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_init, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_mmap() - set up the area in the caller's mmap handler
+ * @alloc: the allocator
+ * @vma: the new VMA
+ *
+ * The area is read-only for userspace (%VM_MAYWRITE is cleared so that
+ * mprotect() cannot add write), not inherited by fork(), covers at most
+ * 4 MiB of the VMA, and cannot be moved or split. Sets @vma's vm_ops.
+ *
+ * Context: The mmap handler (mmap lock held for writing).
+ * Return: 0; -EPERM for a writable mapping; -EINVAL for a VMA of another
+ * mm; -EBUSY if the allocator was mapped before; -ENOMEM.
+ */
+int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
+{
+	struct pr_buffer *buffer;
+	u16 *page_refs;
+	size_t size;
+	int ret;
+
+	if (vma->vm_flags & VM_WRITE)
+		return -EPERM;
+	if (vma->vm_mm != alloc->range.mm)
+		return -EINVAL;
+
+	/*
+	 * Mappings of one mm are serialised by its mmap lock, which we hold
+	 * for writing, and only that mm may map: no lock needed to check.
+	 */
+	if (READ_ONCE(alloc->mapped))
+		return -EBUSY;
+
+	size = min(vma->vm_end - vma->vm_start, (unsigned long)SZ_4M);
+	buffer = kzalloc(sizeof(*buffer), GFP_KERNEL);
+	page_refs = kvcalloc(size >> PAGE_SHIFT, sizeof(*page_refs),
+			     GFP_KERNEL);
+	if (!buffer || !page_refs) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	vm_flags_mod(vma, VM_DONTCOPY | VM_MIXEDMAP | VM_DONTEXPAND,
+		     VM_MAYWRITE);
+	/* The last step that can fail: see page_range_register_vma(). */
+	ret = page_range_register_vma(&alloc->range, vma);
+	if (ret < 0)
+		goto err_free;
+
+	buffer->user_data = vma->vm_start;
+	buffer->free = 1;
+
+	spin_lock(&alloc->lock);
+	alloc->page_refs = page_refs;
+	alloc->buffer_size = size;
+	alloc->free_async_space = size / 2;
+	list_add(&buffer->entry, &alloc->buffers);
+	/* Set last: a non-zero buffer address lets allocations in. */
+	alloc->buffer = vma->vm_start;
+	pr_insert_free_buffer(alloc, buffer);
+	WRITE_ONCE(alloc->mapped, true);
+	spin_unlock(&alloc->lock);
+
+	vma->vm_private_data = alloc;
+	vma->vm_ops = &pr_alloc_vm_ops;
+	return 0;
+
+err_free:
+	kvfree(page_refs);
+	kfree(buffer);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_mmap, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_release() - free every buffer, the pages and the page range
+ * @alloc: the allocator; nothing may use it concurrently or afterwards
+ *
+ * The deferred release of an owner that went away: buffers still
+ * allocated are freed (their owners are gone too), then the page range
+ * with every page it holds.
+ *
+ * Context: Process context; may sleep; after the area's VMA was closed
+ * (the file's ->release, or later).
+ */
+void pr_alloc_release(struct pr_alloc *alloc)
+{
+	struct pr_buffer *buffer, *tmp;
+	struct rb_node *n;
+
+	spin_lock(&alloc->lock);
+	while ((n = rb_first(&alloc->allocated_buffers))) {
+		buffer = rb_entry(n, struct pr_buffer, rb_node);
+		pr_free_buf_locked(alloc, buffer);
+	}
+	list_for_each_entry_safe(buffer, tmp, &alloc->buffers, entry) {
+		list_del(&buffer->entry);
+		kfree(buffer);
+	}
+	alloc->free_buffers = RB_ROOT;
+	spin_unlock(&alloc->lock);
+
+	page_range_destroy(&alloc->range);
+	kvfree(alloc->page_refs);
+	alloc->page_refs = NULL;
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_release, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_get_stats() - take a snapshot of the allocator's state
+ * @alloc: the allocator
+ * @stats: filled in
+ *
+ * Context: Process or atomic context, not interrupt context.
+ */
+void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats)
+{
+	struct rb_node *n;
+	size_t i;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->pages_total = page_range_num_pages(&alloc->range);
+	for (i = 0; i < stats->pages_total; i++) {
+		switch (page_range_get_state(&alloc->range, i)) {
+		case PAGE_RANGE_USED:
+			stats->pages_used++;
+			break;
+		case PAGE_RANGE_AVAILABLE:
+			stats->pages_available++;
+			break;
+		case PAGE_RANGE_FREE:
+			stats->pages_free++;
+			break;
+		}
+	}
+
+	spin_lock(&alloc->lock);
+	for (n = rb_first(&alloc->allocated_buffers); n; n = rb_next(n))
+		stats->buffers_allocated++;
+	for (n = rb_first(&alloc->free_buffers); n; n = rb_next(n)) {
+		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
+
+		stats->buffers_free++;
+		stats->free_space += pr_buffer_size_locked(alloc, buffer);
+	}
+	stats->free_async_space = alloc->free_async_space;
+	stats->pages_high = alloc->pages_high;
+	spin_unlock(&alloc->lock);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_get_stats, PAGE_RANGE_NS);
