@@ -389,7 +389,7 @@ static int page_range_access(struct page_range *range, size_t offset,
 			     const void __user *ubuf, const void *src, void *dst)
 {
 	struct page_range_page *pages;
-	size_t end, num_pages, done = 0;
+	size_t i, end, num_pages, done = 0;
 	int ret = 0;
 
 	if (!size)
@@ -404,18 +404,21 @@ static int page_range_access(struct page_range *range, size_t offset,
 	    end > num_pages << PAGE_SHIFT)
 		return -EFAULT;
 
+	/* All or nothing: refuse before copying if a page is missing. */
+	for (i = offset >> PAGE_SHIFT; i <= (end - 1) >> PAGE_SHIFT; i++) {
+		if (!READ_ONCE(pages[i].page)) {
+			pr_warn_ratelimited("page_range: access to absent page %zu\n",
+					    i);
+			return -EFAULT;
+		}
+	}
+
 	while (done < size) {
 		size_t pos = offset + done;
 		size_t in_page = offset_in_page(pos);
 		size_t len = min(size - done, PAGE_SIZE - in_page);
 		struct page *page = READ_ONCE(pages[pos >> PAGE_SHIFT].page);
 		char *kaddr;
-
-		if (!page) {
-			pr_warn_ratelimited("page_range: access to absent page %zu\n",
-					    pos >> PAGE_SHIFT);
-			return -EFAULT;
-		}
 
 		kaddr = kmap_local_page(page) + in_page;
 		switch (op) {

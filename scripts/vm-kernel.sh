@@ -8,84 +8,97 @@
 # Built with clang (LLVM=1): the same build is the project's clang check.
 # Reruns are incremental: the kernel is only reconfigured when the fragments
 # change. A compile error in the driver fails the script with make's error,
-# but make -k still builds the rest of the kernel for the next run.
+# but the kernel image is built first and kept for the next run.
 #
 # usage: vm-kernel.sh [EXTRA_FRAGMENT...]
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 
-out=${PR_VM_KBUILD:-$PR_BUILD/x86_64}
-logdir=$PR_BUILD/logs
-buildlog=$logdir/vm-kernel.log
-makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 LLVM=1)
+# All in a function: bash reads a script as it runs, and editing this file
+# during a 15-minute build would otherwise make the running copy misparse.
+main() {
+	out=${PR_VM_KBUILD:-$PR_BUILD/x86_64}
+	logdir=$PR_BUILD/logs
+	buildlog=$logdir/vm-kernel.log
+	makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 LLVM=1)
 
-fragments=("$PR_ROOT/configs/x86_64.config" "$@")
-for f in "${fragments[@]}"; do
-	[ -f "$f" ] || pr_die "config fragment $f not found"
-done
-
-"$PR_ROOT/scripts/kernel-src.sh"
-mkdir -p "$out" "$logdir"
-
-# One kernel build at a time on this machine: the UML (kunit.py) builds take
-# the same lock. Held from the source refresh on, so a build running under
-# the lock never sees the driver's files change under it.
-exec 9>"$PR_BUILD/.build.lock"
-if ! flock -n 9; then
-	pr_log "waiting for $PR_BUILD/.build.lock (another kernel build is running)"
-	flock 9
-fi
-
-start=$(pr_now)
-"$PR_ROOT/scripts/place-in-tree.sh"
-
-# The concatenated fragments; a copy of what the current .config was made
-# from sits next to it, so an unchanged fragment means no reconfiguration
-# (olddefconfig would rewrite .config and could trigger a wide rebuild).
-want=$out/.pr-fragment.new
-stamp=$out/.pr-fragment
-cat "${fragments[@]}" > "$want"
-if [ ! -f "$out/.config" ] || ! cmp -s "$want" "$stamp"; then
-	pr_log "configuring $out"
-	rm -f "$stamp"
-	cp "$want" "$out/.config"
-	make "${makeargs[@]}" olddefconfig > "$logdir/vm-kernel-config.log" 2>&1 ||
-		{ cat "$logdir/vm-kernel-config.log" >&2; pr_die "olddefconfig failed"; }
-fi
-
-# Every fragment line must have survived olddefconfig: an option that does
-# not exist, or whose dependencies are missing, is dropped without a word.
-missing=()
-while IFS= read -r line; do
-	if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= ]]; then
-		grep -qxF -- "$line" "$out/.config" || missing+=("$line")
-	elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-		! grep -q "^${BASH_REMATCH[1]}=" "$out/.config" || missing+=("$line")
-	fi
-done < "$want"
-if [ ${#missing[@]} -gt 0 ]; then
-	for line in "${missing[@]}"; do
-		opt=$(sed -E 's/^# //; s/[= ].*//' <<< "$line")
-		printf 'config: wanted "%s", .config has "%s"\n' "$line" \
-			"$(grep -E "^$opt=|^# $opt is not set" "$out/.config" || echo "nothing")" >&2
+	fragments=("$PR_ROOT/configs/x86_64.config" "$@")
+	for f in "${fragments[@]}"; do
+		[ -f "$f" ] || pr_die "config fragment $f not found"
 	done
-	pr_die "${#missing[@]} fragment line(s) did not make it into $out/.config"
-fi
-mv "$want" "$stamp"
 
-pr_log "building bzImage and modules in $out (log: $buildlog)"
-rc=0
-make "${makeargs[@]}" -k -j"$PR_JOBS" bzImage modules > "$buildlog" 2>&1 || rc=$?
+	"$PR_ROOT/scripts/kernel-src.sh"
+	mkdir -p "$out" "$logdir"
 
-# Compiler warnings in the driver are worth seeing even when the build passes.
-grep -E "^[^ ]*$PR_SUBDIR/[^ ]*: (warning|error):" "$buildlog" >&2 || true
+	# One kernel build at a time on this machine: the UML (kunit.py) builds take
+	# the same lock. Held from the source refresh on, so a build running under
+	# the lock never sees the driver's files change under it.
+	exec 9>"$PR_BUILD/.build.lock"
+	if ! flock -n 9; then
+		pr_log "waiting for $PR_BUILD/.build.lock (another kernel build is running)"
+		flock 9
+	fi
 
-elapsed=$(($(pr_now) - start))
-if [ "$rc" -ne 0 ]; then
-	# Never let vm-run.sh test a stale module left over from an older build.
-	find "$out/$PR_SUBDIR" -name '*.ko' -delete 2>/dev/null || true
-	grep -E -B2 -A6 'error:|Error [0-9]+|ERROR:' "$buildlog" | tail -n 80 >&2 || tail -n 40 "$buildlog" >&2
-	pr_die "kernel build failed (make exit $rc) after ${elapsed}s; full log: $buildlog"
-fi
-pr_log "x86_64 kernel built in ${elapsed}s: $out/arch/x86/boot/bzImage"
+	start=$(pr_now)
+	"$PR_ROOT/scripts/place-in-tree.sh"
+
+	# The concatenated fragments; a copy of what the current .config was made
+	# from sits next to it, so an unchanged fragment means no reconfiguration
+	# (olddefconfig would rewrite .config and could trigger a wide rebuild).
+	want=$out/.pr-fragment.new
+	stamp=$out/.pr-fragment
+	cat "${fragments[@]}" > "$want"
+	if [ ! -f "$out/.config" ] || ! cmp -s "$want" "$stamp"; then
+		pr_log "configuring $out"
+		rm -f "$stamp"
+		cp "$want" "$out/.config"
+		make "${makeargs[@]}" olddefconfig > "$logdir/vm-kernel-config.log" 2>&1 ||
+			{ cat "$logdir/vm-kernel-config.log" >&2; pr_die "olddefconfig failed"; }
+	fi
+
+	# Every fragment line must have survived olddefconfig: an option that does
+	# not exist, or whose dependencies are missing, is dropped without a word.
+	missing=()
+	while IFS= read -r line; do
+		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= ]]; then
+			grep -qxF -- "$line" "$out/.config" || missing+=("$line")
+		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+			! grep -q "^${BASH_REMATCH[1]}=" "$out/.config" || missing+=("$line")
+		fi
+	done < "$want"
+	if [ ${#missing[@]} -gt 0 ]; then
+		for line in "${missing[@]}"; do
+			opt=$(sed -E 's/^# //; s/[= ].*//' <<< "$line")
+			printf 'config: wanted "%s", .config has "%s"\n' "$line" \
+				"$(grep -E "^$opt=|^# $opt is not set" "$out/.config" || echo "nothing")" >&2
+		done
+		pr_die "${#missing[@]} fragment line(s) did not make it into $out/.config"
+	fi
+	mv "$want" "$stamp"
+
+	# Two steps: "make bzImage" alone does not compile modules, so the kernel
+	# image is built (and reused next time) even while the driver does not
+	# compile; in one "make bzImage modules" a driver error stops the link.
+	pr_log "building bzImage and modules in $out (log: $buildlog)"
+	rc=0
+	make "${makeargs[@]}" -j"$PR_JOBS" bzImage > "$buildlog" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		make "${makeargs[@]}" -k -j"$PR_JOBS" modules >> "$buildlog" 2>&1 || rc=$?
+	fi
+
+	# Compiler warnings in the driver are worth seeing even when the build passes.
+	grep -E "^[^ ]*$PR_SUBDIR/[^ ]*: (warning|error):" "$buildlog" >&2 || true
+
+	elapsed=$(($(pr_now) - start))
+	if [ "$rc" -ne 0 ]; then
+		# Never let vm-run.sh test a stale module left over from an older build.
+		find "$out/$PR_SUBDIR" -name '*.ko' -delete 2>/dev/null || true
+		grep -E -B2 -A6 'error:|Error [0-9]+|ERROR:' "$buildlog" | tail -n 80 >&2 || tail -n 40 "$buildlog" >&2
+		pr_die "kernel build failed (make exit $rc) after ${elapsed}s; full log: $buildlog"
+	fi
+	pr_log "x86_64 kernel built in ${elapsed}s: $out/arch/x86/boot/bzImage"
+}
+
+main "$@"
+exit

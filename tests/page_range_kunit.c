@@ -70,7 +70,8 @@ static void pr_vma_close(struct vm_area_struct *vma)
 	if (!map)
 		return;
 	page_range_vma_closed(&map->range);
-	complete(&map->closed);
+	/* Every later wait must see it. */
+	complete_all(&map->closed);
 }
 
 static vm_fault_t pr_vma_fault(struct vm_fault *vmf)
