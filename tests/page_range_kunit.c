@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 
 #include "page_range.h"
+#include "pr_kunit.h"
 
 MODULE_IMPORT_NS(PAGE_RANGE_NS);
 
@@ -228,8 +229,7 @@ static struct page_range_shrinker *pr_prs(struct kunit *test)
  * the scan can run under any GFP_KERNEL allocation, and reports a lock the
  * scan takes that some path holds while allocating.
  */
-static unsigned long pr_shrink(struct page_range_shrinker *prs,
-			       unsigned long nr)
+unsigned long pr_shrink(struct page_range_shrinker *prs, unsigned long nr)
 {
 	unsigned long freed;
 	unsigned int noreclaim;
@@ -244,7 +244,7 @@ static unsigned long pr_shrink(struct page_range_shrinker *prs,
 }
 
 /* Scan until the LRU is empty; trylocks may skip pages now and then. */
-static unsigned long pr_shrink_all(struct page_range_shrinker *prs)
+unsigned long pr_shrink_all(struct page_range_shrinker *prs)
 {
 	unsigned long freed = 0;
 	int tries;
@@ -257,12 +257,12 @@ static unsigned long pr_shrink_all(struct page_range_shrinker *prs)
 }
 
 /* Read what userspace sees at @uaddr; false if it faults. */
-static bool pr_user_read(unsigned long uaddr, void *buf, size_t len)
+bool pr_user_read(unsigned long uaddr, void *buf, size_t len)
 {
 	return !copy_from_user(buf, (const void __user *)uaddr, len);
 }
 
-static void pr_fill(u8 *buf, size_t len, u32 seed)
+void pr_fill(u8 *buf, size_t len, u32 seed)
 {
 	size_t i;
 
@@ -270,7 +270,7 @@ static void pr_fill(u8 *buf, size_t len, u32 seed)
 		buf[i] = (u8)(seed * 31 + i * 7 + (i >> 8));
 }
 
-static bool pr_all_zero(const u8 *buf, size_t len)
+bool pr_all_zero(const u8 *buf, size_t len)
 {
 	return !memchr_inv(buf, 0, len);
 }

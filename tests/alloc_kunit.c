@@ -1,0 +1,783 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the buffer allocator over the page range.
+ *
+ * As in the page range suite, each test maps a real area (an anon-inode
+ * file whose mmap handler is pr_alloc_mmap()) into an mm attached to the
+ * test thread, and checks page states, the shrinker's counts and what the
+ * user mapping shows.
+ */
+
+#include <kunit/test.h>
+#include <linux/anon_inodes.h>
+#include <linux/delay.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+#include <linux/sched/mm.h>
+#include <linux/sizes.h>
+#include <linux/uaccess.h>
+
+#include "binder_alloc_glue.h"
+#include "pr_kunit.h"
+
+/* Pages of the area in most tests. */
+#define AT_PAGES	16
+#define AT_RACE_MS	300
+#define AT_CLOSE_TIMEOUT_MS	30000
+
+struct at_ctx {
+	struct page_range_shrinker prs;
+	struct pr_alloc alloc;
+	struct file *file;
+	bool inited;
+	bool mapped;
+	unsigned long uaddr;
+	size_t size;
+};
+
+static int at_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct at_ctx *ctx = file->private_data;
+	int ret;
+
+	if (!ctx->inited) {
+		ret = pr_alloc_init(&ctx->alloc, &ctx->prs);
+		if (ret)
+			return ret;
+		ctx->inited = true;
+	}
+	return pr_alloc_mmap(&ctx->alloc, vma);
+}
+
+static const struct file_operations at_fops = {
+	.owner = THIS_MODULE,
+	.mmap = at_mmap,
+};
+
+static bool at_closed(struct at_ctx *ctx)
+{
+	bool closed;
+
+	spin_lock(&ctx->alloc.lock);
+	closed = ctx->alloc.closed;
+	spin_unlock(&ctx->alloc.lock);
+	return closed;
+}
+
+static int at_init(struct kunit *test)
+{
+	struct at_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	int ret;
+
+	if (!ctx)
+		return -ENOMEM;
+	test->priv = ctx;
+	ret = page_range_shrinker_register(&ctx->prs, "page-range-alloc-kunit");
+	if (ret)
+		return ret;
+	ctx->file = anon_inode_getfile("[pr_alloc_kunit]", &at_fops, ctx,
+				       O_RDONLY);
+	if (IS_ERR(ctx->file)) {
+		page_range_shrinker_unregister(&ctx->prs);
+		return PTR_ERR(ctx->file);
+	}
+	return 0;
+}
+
+static void at_exit(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	int ms;
+
+	/* The test thread's exit closes the area; release must come after. */
+	for (ms = 0; ctx->mapped && !at_closed(ctx); ms += 20) {
+		if (ms >= AT_CLOSE_TIMEOUT_MS) {
+			KUNIT_FAIL(test, "area never closed");
+			return;
+		}
+		msleep(20);
+	}
+	if (ctx->inited)
+		pr_alloc_release(&ctx->alloc);
+	fput(ctx->file);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
+	page_range_shrinker_unregister(&ctx->prs);
+}
+
+static long at_map_flags(struct kunit *test, size_t len, unsigned long prot,
+			 unsigned long flags)
+{
+	struct at_ctx *ctx = test->priv;
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, ctx->file, 0, len, prot, flags, 0);
+	if (!addr)
+		return -ENOMEM;
+	if (IS_ERR_VALUE(addr))
+		return (long)addr;
+	ctx->mapped = true;
+	ctx->uaddr = addr;
+	ctx->size = min_t(size_t, len, SZ_4M);
+	return 0;
+}
+
+static long at_map(struct kunit *test, size_t len, unsigned long prot)
+{
+	return at_map_flags(test, len, prot, MAP_SHARED);
+}
+
+static struct pr_alloc *at_alloc(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+
+	KUNIT_ASSERT_EQ(test, at_map(test, AT_PAGES * PAGE_SIZE, PROT_READ), 0);
+	return &ctx->alloc;
+}
+
+static struct pr_buffer *at_new(struct kunit *test, struct pr_alloc *alloc,
+				size_t size, bool async)
+{
+	struct pr_buffer *buffer = pr_alloc_new_buf(alloc, size, 0, 0, async);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(buffer), "size %zu: %d", size,
+			       PTR_ERR_OR_ZERO(buffer));
+	return buffer;
+}
+
+/*
+ * Page by page: USED exactly when some allocated buffer touches it, and
+ * the allocator's own count of used pages agrees.
+ */
+static bool at_pages_match(struct kunit *test, struct pr_alloc *alloc,
+			   struct pr_buffer **buffers, size_t *sizes, int n)
+{
+	size_t pages = page_range_num_pages(&alloc->range), i, used = 0;
+	bool ok = true;
+	int j;
+
+	for (i = 0; i < pages; i++) {
+		unsigned long start = alloc->buffer + i * PAGE_SIZE;
+		enum page_range_state state;
+		bool touched = false;
+
+		for (j = 0; j < n; j++) {
+			if (!buffers[j])
+				continue;
+			if (buffers[j]->user_data < start + PAGE_SIZE &&
+			    buffers[j]->user_data + sizes[j] > start)
+				touched = true;
+		}
+		state = page_range_get_state(&alloc->range, i);
+		if (touched != (state == PAGE_RANGE_USED)) {
+			KUNIT_FAIL(test, "page %zu: state %d, touched %d", i,
+				   state, touched);
+			ok = false;
+		}
+		used += touched;
+	}
+	if (used != alloc->pages_used) {
+		KUNIT_FAIL(test, "%zu pages touched, allocator counts %zu",
+			   used, alloc->pages_used);
+		ok = false;
+	}
+	return ok;
+}
+
+#define AT_N	3
+
+/* Ends of buffers relative to the previous end: every kind of alignment. */
+static const size_t at_end_steps[] = {
+	8,				/* same page, unaligned */
+	PAGE_SIZE - 8,			/* ... ending just before a boundary */
+	PAGE_SIZE,			/* on the next page boundary */
+	PAGE_SIZE + 8,			/* across one boundary */
+	2 * PAGE_SIZE,			/* two pages, on a boundary */
+	2 * PAGE_SIZE + 24,		/* across two boundaries */
+};
+
+static void at_permutation(int *perm, int n, unsigned int index)
+{
+	int avail[AT_N], i, j, k;
+
+	for (i = 0; i < n; i++)
+		avail[i] = i;
+	for (i = n; i > 0; i--) {
+		k = index % i;
+		index /= i;
+		perm[n - i] = avail[k];
+		for (j = k; j < i - 1; j++)
+			avail[j] = avail[j + 1];
+	}
+}
+
+/*
+ * binder's allocator self-test, in our terms: for buffers of every
+ * combination of end alignments (after an offset start), every
+ * allocation order and every free order, check after every step that
+ * exactly the pages touched by live buffers are used.
+ */
+static void pr_alloc_test_exhaustive(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	const int nsteps = ARRAY_SIZE(at_end_steps);
+	unsigned int layout, aorder, forder, layouts = 1, orders = 1;
+	struct pr_buffer *buffers[AT_N + 1];
+	size_t sizes[AT_N + 1], total;
+	int perm[AT_N], i, j;
+	u8 *got;
+
+	for (i = 0; i < AT_N; i++) {
+		layouts *= nsteps;
+		orders *= i + 1;
+	}
+	/* A small first buffer shifts everything off page alignment. */
+	buffers[AT_N] = at_new(test, alloc, 24, false);
+	sizes[AT_N] = 24;
+
+	for (layout = 0; layout < layouts; layout++) {
+		unsigned int l = layout;
+
+		total = 0;
+		for (i = 0; i < AT_N; i++) {
+			sizes[i] = at_end_steps[l % nsteps];
+			l /= nsteps;
+			total += sizes[i];
+		}
+		if (total + 24 > ctx->size)
+			continue;
+		for (aorder = 0; aorder < orders; aorder++) {
+			for (forder = 0; forder < orders; forder++) {
+				memset(buffers, 0, AT_N * sizeof(buffers[0]));
+				at_permutation(perm, AT_N, aorder);
+				for (i = 0; i < AT_N; i++) {
+					j = perm[i];
+					buffers[j] = at_new(test, alloc,
+							    sizes[j], false);
+					if (!at_pages_match(test, alloc, buffers,
+							    sizes, AT_N + 1))
+						return;
+				}
+				at_permutation(perm, AT_N, forder);
+				for (i = 0; i < AT_N; i++) {
+					j = perm[i];
+					pr_alloc_free_buf(alloc, buffers[j]);
+					buffers[j] = NULL;
+					if (!at_pages_match(test, alloc, buffers,
+							    sizes, AT_N + 1))
+						return;
+				}
+			}
+		}
+	}
+
+	pr_alloc_free_buf(alloc, buffers[AT_N]);
+	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
+	/* Every page is AVAILABLE or FREE; shrink them all to FREE. */
+	pr_shrink_all(&ctx->prs);
+	for (i = 0; i < AT_PAGES; i++)
+		KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, i),
+				PAGE_RANGE_FREE);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
+
+	/* Reallocated, the pages come back zeroed. */
+	buffers[0] = at_new(test, alloc, AT_PAGES * PAGE_SIZE, false);
+	got = kunit_kmalloc(test, AT_PAGES * PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(alloc->buffer, got,
+					     AT_PAGES * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, AT_PAGES * PAGE_SIZE));
+	pr_alloc_free_buf(alloc, buffers[0]);
+}
+
+/* A page shared at a boundary stays used until both buffers are freed. */
+static void pr_alloc_test_shared_page(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *a, *b;
+
+	a = at_new(test, alloc, PAGE_SIZE + 64, false);
+	b = at_new(test, alloc, 128, false);
+	/* b starts in a's second page. */
+	KUNIT_EXPECT_EQ(test, b->user_data, alloc->buffer + PAGE_SIZE + 64);
+	pr_alloc_free_buf(alloc, a);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 0),
+			PAGE_RANGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
+			PAGE_RANGE_USED);
+	pr_alloc_free_buf(alloc, b);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
+			PAGE_RANGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
+}
+
+static void at_expect_one_free_buffer(struct kunit *test,
+				      struct pr_alloc *alloc)
+{
+	struct pr_alloc_stats st;
+
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_allocated, 0);
+	KUNIT_EXPECT_EQ(test, st.buffers_free, 1);
+	KUNIT_EXPECT_EQ(test, st.free_space, alloc->buffer_size);
+	KUNIT_EXPECT_EQ(test, st.free_async_space, alloc->buffer_size / 2);
+}
+
+/* Best fit picks the smallest hole; frees merge holes back into one. */
+static void pr_alloc_test_best_fit_split_merge(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *a, *b, *c, *d, *e;
+	struct pr_alloc_stats st;
+
+	a = at_new(test, alloc, 100, false);
+	b = at_new(test, alloc, 5000, false);
+	c = at_new(test, alloc, 100, false);
+	d = at_new(test, alloc, 3000, false);
+	e = at_new(test, alloc, 100, false);
+	/* Sizes are pointer-aligned, buffers are contiguous. */
+	KUNIT_EXPECT_EQ(test, b->user_data, a->user_data + 104);
+	KUNIT_EXPECT_EQ(test, pr_buffer_size(alloc, a), 104);
+	pr_alloc_free_buf(alloc, b);
+	pr_alloc_free_buf(alloc, d);
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_free, 3);
+
+	/* 2000 fits the 3000 hole best, not the 5000 one or the tail. */
+	d = at_new(test, alloc, 2000, false);
+	KUNIT_EXPECT_EQ(test, d->user_data, c->user_data + 104);
+	/* 4000 fits the 5000 hole; the rest of it stays free. */
+	b = at_new(test, alloc, 4000, false);
+	KUNIT_EXPECT_EQ(test, b->user_data, a->user_data + 104);
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_allocated, 5);
+	KUNIT_EXPECT_EQ(test, st.buffers_free, 3);
+
+	pr_alloc_free_buf(alloc, c);
+	pr_alloc_free_buf(alloc, a);
+	pr_alloc_free_buf(alloc, e);
+	pr_alloc_free_buf(alloc, b);
+	pr_alloc_free_buf(alloc, d);
+	at_expect_one_free_buffer(test, alloc);
+}
+
+/* Async buffers take from half the area, counting their bookkeeping. */
+static void pr_alloc_test_async_space(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	size_t half = alloc->buffer_size / 2, each = PAGE_SIZE;
+	struct pr_buffer *bufs[AT_PAGES];
+	struct pr_alloc_stats st;
+	int n = 0, i;
+
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.free_async_space, half);
+	while (n < AT_PAGES) {
+		struct pr_buffer *b = pr_alloc_new_buf(alloc, each, 0, 0, true);
+
+		if (IS_ERR(b)) {
+			KUNIT_EXPECT_EQ(test, PTR_ERR(b), -ENOSPC);
+			break;
+		}
+		bufs[n++] = b;
+	}
+	/* Each takes its size plus its metadata. */
+	KUNIT_EXPECT_EQ(test, n, half / (each + sizeof(struct pr_buffer)));
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.free_async_space,
+			half - n * (each + sizeof(struct pr_buffer)));
+	/* Synchronous space is still there. */
+	bufs[n] = at_new(test, alloc, each, false);
+	pr_alloc_free_buf(alloc, bufs[n]);
+	for (i = 0; i < n; i++)
+		pr_alloc_free_buf(alloc, bufs[i]);
+	at_expect_one_free_buffer(test, alloc);
+}
+
+static void pr_alloc_test_nospace_and_overflow(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	size_t size = alloc->buffer_size;
+	struct pr_buffer *a, *b;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, size + 1, 0, 0,
+						       false)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, SIZE_MAX, 0, 0,
+						       false)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, SIZE_MAX / 2,
+						       SIZE_MAX / 2, 16,
+						       false)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 8, 8,
+						       SIZE_MAX - 4, false)),
+			-EINVAL);
+
+	/* Exactly full, then nothing more fits, not even a pointer. */
+	a = at_new(test, alloc, size - 64, false);
+	b = at_new(test, alloc, 32, false);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 40, 0, 0,
+						       false)), -ENOSPC);
+	pr_alloc_free_buf(alloc, at_new(test, alloc, 16, false));
+	pr_alloc_free_buf(alloc, a);
+	pr_alloc_free_buf(alloc, b);
+	at_expect_one_free_buffer(test, alloc);
+}
+
+/* Bad frees from userspace fail with -EINVAL and change nothing. */
+static void pr_alloc_test_bad_free(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_alloc_stats before, after;
+	struct pr_buffer *a, *b;
+
+	a = at_new(test, alloc, 256, false);
+	b = at_new(test, alloc, 256, false);
+	pr_alloc_get_stats(alloc, &before);
+
+	/* Not released to userspace yet. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
+							       a->user_data)),
+			-EINVAL);
+	a->allow_user_free = 1;
+	/* Not the start of a buffer, and not in the area at all. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
+							a->user_data + 8)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
+							ULONG_MAX)), -EINVAL);
+	pr_alloc_get_stats(alloc, &after);
+	KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
+
+	/* Once, then never again. */
+	KUNIT_EXPECT_PTR_EQ(test, pr_alloc_prepare_to_free(alloc, a->user_data),
+			    a);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
+							       a->user_data)),
+			-EINVAL);
+	pr_alloc_free_buf(alloc, a);
+	/* The freed address is not a buffer any more. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
+						alloc->buffer)), -EINVAL);
+	pr_alloc_free_buf(alloc, b);
+	at_expect_one_free_buffer(test, alloc);
+}
+
+/* After the VMA closes: no new buffer, but existing ones can be freed. */
+static void pr_alloc_test_after_close(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *a;
+
+	a = at_new(test, alloc, 3 * PAGE_SIZE, false);
+	KUNIT_ASSERT_EQ(test, vm_munmap(ctx->uaddr, ctx->size), 0);
+	KUNIT_ASSERT_TRUE(test, at_closed(ctx));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 8, 0, 0, false)),
+			-ESRCH);
+	pr_alloc_free_buf(alloc, a);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 3);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), 3);
+	/* A second mapping is refused even now. */
+	KUNIT_EXPECT_EQ(test, at_map(test, PAGE_SIZE, PROT_READ), -EBUSY);
+}
+
+static void pr_alloc_test_mmap_rules(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+
+	/* A shared writable mapping of a read-only file: the VFS says no. */
+	KUNIT_EXPECT_EQ(test, at_map(test, PAGE_SIZE, PROT_READ | PROT_WRITE),
+			-EACCES);
+	/* A private writable one gets to the handler, which says no. */
+	KUNIT_EXPECT_EQ(test, at_map_flags(test, PAGE_SIZE,
+					   PROT_READ | PROT_WRITE, MAP_PRIVATE),
+			-EPERM);
+	KUNIT_ASSERT_EQ(test, at_map(test, SZ_4M + SZ_1M, PROT_READ), 0);
+	KUNIT_EXPECT_EQ(test, ctx->alloc.buffer_size, SZ_4M);
+	KUNIT_EXPECT_EQ(test, page_range_num_pages(&ctx->alloc.range),
+			SZ_4M >> PAGE_SHIFT);
+	KUNIT_EXPECT_EQ(test, at_map(test, PAGE_SIZE, PROT_READ), -EBUSY);
+}
+
+/* Copies land where the user mapping shows them; bounds are the buffer's. */
+static void pr_alloc_test_copy(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	size_t len = PAGE_SIZE + 200;
+	struct pr_buffer *a, *b;
+	unsigned long ubuf;
+	u8 *want, *got;
+
+	want = kunit_kmalloc(test, len, GFP_KERNEL);
+	got = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+
+	a = at_new(test, alloc, 100, false);
+	b = at_new(test, alloc, len, false);
+
+	pr_fill(want, len, 9);
+	KUNIT_ASSERT_EQ(test, pr_alloc_copy_to_buffer(alloc, b, 0, want, len), 0);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(b->user_data, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+	memset(got, 0, len);
+	KUNIT_ASSERT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b, 0, len),
+			0);
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+
+	ubuf = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_ASSERT_FALSE(test, !ubuf || IS_ERR_VALUE(ubuf));
+	pr_fill(want, len, 10);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)ubuf, want, len), 0);
+	KUNIT_ASSERT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, b, 0,
+				(const void __user *)ubuf, len), 0);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(b->user_data, got, len));
+	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
+
+	/* Out of the buffer, even where the neighbour or the area goes on. */
+	KUNIT_EXPECT_EQ(test, pr_alloc_copy_to_buffer(alloc, a, 100, want, 8),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b, len, 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b,
+							SIZE_MAX, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, a, 0,
+				(const void __user *)ubuf, 200), -EINVAL);
+	/* The neighbour was not touched. */
+	KUNIT_ASSERT_TRUE(test, pr_user_read(a->user_data, got, 104));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 104));
+
+	/* clear_on_free zeroes the bytes before the pages are released. */
+	b->clear_on_free = 1;
+	pr_alloc_free_buf(alloc, b);
+	a->clear_on_free = 0;
+	KUNIT_ASSERT_TRUE(test, pr_user_read(alloc->buffer + 104, got, 200));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 200));
+	pr_alloc_free_buf(alloc, a);
+}
+
+/* ---- race ---- */
+
+struct at_race {
+	struct at_ctx *ctx;
+	unsigned long deadline;
+	atomic_t errors;
+	atomic_t running;
+	atomic_long_t allocs;
+	atomic_long_t nospace;
+	atomic_long_t reclaimed;
+	bool stop;
+	char first_error[96];
+};
+
+struct at_worker {
+	struct at_race *race;
+	unsigned int id;
+};
+
+static void at_race_error(struct at_race *race, const char *msg, long a,
+			  long b)
+{
+	if (atomic_inc_return(&race->errors) == 1)
+		snprintf(race->first_error, sizeof(race->first_error),
+			 "%s: %ld %ld", msg, a, b);
+}
+
+static bool at_race_over(struct at_race *race)
+{
+	return time_after(jiffies, race->deadline) ||
+	       atomic_read(&race->errors) || READ_ONCE(race->stop);
+}
+
+#define AT_RACE_BUFS	4
+#define AT_RACE_MAX	(3 * PAGE_SIZE)
+
+static bool at_verify(struct at_race *race, struct pr_buffer *b, size_t size,
+		      u8 *want, u8 *got, u32 seed)
+{
+	struct pr_alloc *alloc = &race->ctx->alloc;
+
+	pr_fill(want, size, seed);
+	if (pr_alloc_copy_from_buffer(alloc, got, b, 0, size) ||
+	    memcmp(want, got, size)) {
+		at_race_error(race, "kernel view differs", seed, size);
+		return false;
+	}
+	if (!pr_user_read(b->user_data, got, size) || memcmp(want, got, size)) {
+		at_race_error(race, "user view differs", seed, size);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Allocate buffers of random sizes, fill each with its own pattern, check
+ * it through both views, free them in random order, repeat.
+ */
+static int at_race_worker(void *data)
+{
+	struct at_worker *w = data;
+	struct at_race *race = w->race;
+	struct pr_alloc *alloc = &race->ctx->alloc;
+	struct mm_struct *mm = alloc->range.mm;
+	struct pr_buffer *bufs[AT_RACE_BUFS];
+	size_t sizes[AT_RACE_BUFS];
+	struct rnd_state rnd;
+	u32 seed = w->id << 24;
+	u8 *want, *got;
+	int i, n;
+
+	prandom_seed_state(&rnd, w->id + 1);
+	want = kmalloc(AT_RACE_MAX, GFP_KERNEL);
+	got = kmalloc(AT_RACE_MAX, GFP_KERNEL);
+	if (!want || !got || !mmget_not_zero(mm)) {
+		at_race_error(race, "setup", w->id, 0);
+		goto out_free;
+	}
+	kthread_use_mm(mm);
+	while (!at_race_over(race)) {
+		n = 0;
+		for (i = 0; i < AT_RACE_BUFS; i++) {
+			size_t size = prandom_u32_state(&rnd) % AT_RACE_MAX + 1;
+			struct pr_buffer *b = pr_alloc_new_buf(alloc, size, 0,
+							       0, i & 1);
+
+			if (IS_ERR(b)) {
+				if (PTR_ERR(b) != -ENOSPC)
+					at_race_error(race, "alloc", size,
+						      PTR_ERR(b));
+				atomic_long_inc(&race->nospace);
+				continue;
+			}
+			pr_fill(want, size, ++seed);
+			pr_alloc_copy_to_buffer(alloc, b, 0, want, size);
+			bufs[n] = b;
+			sizes[n++] = size;
+			atomic_long_inc(&race->allocs);
+		}
+		for (i = 0; i < n; i++)
+			at_verify(race, bufs[i], sizes[i], want, got,
+				  seed - n + 1 + i);
+		while (n) {
+			i = prandom_u32_state(&rnd) % n;
+			pr_alloc_free_buf(alloc, bufs[i]);
+			bufs[i] = bufs[--n];
+		}
+		cond_resched();
+	}
+	kthread_unuse_mm(mm);
+	mmput(mm);
+out_free:
+	kfree(want);
+	kfree(got);
+	atomic_dec(&race->running);
+	return 0;
+}
+
+static int at_shrink_worker(void *data)
+{
+	struct at_race *race = data;
+
+	while (!at_race_over(race)) {
+		atomic_long_add(pr_shrink(&race->ctx->prs, 4),
+				&race->reclaimed);
+		cond_resched();
+	}
+	atomic_dec(&race->running);
+	return 0;
+}
+
+#define AT_RACE_WORKERS	3
+
+/*
+ * Threads allocate, fill, verify and free buffers of random sizes while
+ * another runs the shrinker; at the end every page is accounted for.
+ */
+static void pr_alloc_test_race(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct at_worker *workers;
+	struct pr_alloc_stats st;
+	struct at_race *race;
+	int i, ms;
+
+	race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+	workers = kunit_kcalloc(test, AT_RACE_WORKERS, sizeof(*workers),
+				GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race);
+	KUNIT_ASSERT_NOT_NULL(test, workers);
+	race->ctx = ctx;
+	race->deadline = jiffies + msecs_to_jiffies(AT_RACE_MS);
+
+	atomic_set(&race->running, AT_RACE_WORKERS + 1);
+	for (i = 0; i < AT_RACE_WORKERS; i++) {
+		workers[i].race = race;
+		workers[i].id = i;
+		if (IS_ERR(kthread_run(at_race_worker, &workers[i],
+				       "pr_alloc_race/%d", i)))
+			atomic_dec(&race->running);
+	}
+	if (IS_ERR(kthread_run(at_shrink_worker, race, "pr_alloc_shrink")))
+		atomic_dec(&race->running);
+
+	/* Bounded: the threads stop at the deadline. */
+	for (ms = 0; atomic_read(&race->running); ms += 20) {
+		if (ms > AT_RACE_MS + 60000) {
+			WRITE_ONCE(race->stop, true);
+			KUNIT_FAIL(test, "race threads did not stop");
+		}
+		msleep(20);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&race->errors), 0, "%s",
+			    race->first_error);
+	kunit_info(test, "%ld buffers, %ld -ENOSPC, %ld pages reclaimed\n",
+		   atomic_long_read(&race->allocs),
+		   atomic_long_read(&race->nospace),
+		   atomic_long_read(&race->reclaimed));
+	KUNIT_EXPECT_GT(test, atomic_long_read(&race->allocs), 0);
+
+	/* Exact accounting: nothing allocated, one free buffer, no page used. */
+	at_expect_one_free_buffer(test, alloc);
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.pages_used, 0);
+	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs),
+			st.pages_available);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs),
+			st.pages_available);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), st.pages_available);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
+}
+
+static struct kunit_case pr_alloc_test_cases[] = {
+	KUNIT_CASE(pr_alloc_test_shared_page),
+	KUNIT_CASE(pr_alloc_test_best_fit_split_merge),
+	KUNIT_CASE(pr_alloc_test_async_space),
+	KUNIT_CASE(pr_alloc_test_nospace_and_overflow),
+	KUNIT_CASE(pr_alloc_test_bad_free),
+	KUNIT_CASE(pr_alloc_test_after_close),
+	KUNIT_CASE(pr_alloc_test_mmap_rules),
+	KUNIT_CASE(pr_alloc_test_copy),
+	KUNIT_CASE_SLOW(pr_alloc_test_exhaustive),
+	KUNIT_CASE_SLOW(pr_alloc_test_race),
+	{}
+};
+
+static struct kunit_suite pr_alloc_test_suite = {
+	.name = "binder_page_range_alloc",
+	.init = at_init,
+	.exit = at_exit,
+	.test_cases = pr_alloc_test_cases,
+};
+
+kunit_test_suite(pr_alloc_test_suite);
