@@ -20,6 +20,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -27,12 +28,20 @@
 #include <linux/overflow.h>
 #include <linux/rbtree.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "binder_alloc_glue.h"
+#include "trace.h"
 
 static atomic_t pr_buffer_debug_id = ATOMIC_INIT(0);
+
+/* Every allocator, for debugfs; pr_alloc_list_lock protects the list. */
+static DEFINE_MUTEX(pr_alloc_list_lock);
+static LIST_HEAD(pr_alloc_list);
+static struct dentry *pr_debugfs_root;
+static atomic_t pr_alloc_ids = ATOMIC_INIT(0);
 
 /* Size of @buffer: up to the next buffer, or to the end of the area. */
 static size_t pr_buffer_size_locked(struct pr_alloc *alloc,
@@ -221,6 +230,8 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 
 	lockdep_assert_held(&alloc->lock);
 
+	trace_pr_free_buf(alloc->pid, buffer->debug_id,
+			  buffer->user_data - alloc->buffer, size, buffer->async);
 	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
 	pr_put_pages(alloc, first, last);
 	if (buffer->async)
@@ -329,6 +340,8 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 
 	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
 	pr_get_pages(alloc, first, last);
+	trace_pr_alloc_buf(alloc->pid, buffer->debug_id,
+			   buffer->user_data - alloc->buffer, size, is_async);
 	spin_unlock(&alloc->lock);
 	kfree(split);
 
@@ -540,18 +553,108 @@ static const struct vm_operations_struct pr_alloc_vm_ops = {
 	.may_split = pr_alloc_vma_may_split,
 };
 
+static void pr_alloc_print_buffers(struct seq_file *m, struct pr_alloc *alloc)
+{
+	struct pr_buffer *buffer;
+
+	spin_lock(&alloc->lock);
+	list_for_each_entry(buffer, &alloc->buffers, entry) {
+		size_t size = pr_buffer_size_locked(alloc, buffer);
+
+		if (buffer->free) {
+			seq_printf(m, "  free      offset %lu size %zu\n",
+				   buffer->user_data - alloc->buffer, size);
+			continue;
+		}
+		seq_printf(m, "  allocated offset %lu size %zu id %u data %zu offsets %zu extra %zu%s%s pid %d\n",
+			   buffer->user_data - alloc->buffer, size,
+			   buffer->debug_id, buffer->data_size,
+			   buffer->offsets_size, buffer->extra_size,
+			   buffer->async ? " async" : "",
+			   buffer->allow_user_free ? " delivered" : "",
+			   buffer->pid);
+	}
+	spin_unlock(&alloc->lock);
+}
+
+static void pr_alloc_print_summary(struct seq_file *m, struct pr_alloc *alloc)
+{
+	struct pr_alloc_stats st;
+
+	pr_alloc_get_stats(alloc, &st);
+	seq_printf(m, "pid %d: area %zu bytes, %zu buffers allocated, %zu free (%zu bytes), free async space %zu\n",
+		   alloc->pid, st.pages_total << PAGE_SHIFT,
+		   st.buffers_allocated, st.buffers_free, st.free_space,
+		   st.free_async_space);
+	seq_printf(m, "  pages: %zu total, %zu used, %zu available, %zu free, high water %zu\n",
+		   st.pages_total, st.pages_used, st.pages_available,
+		   st.pages_free, st.pages_high);
+}
+
+static int pr_alloc_show(struct seq_file *m, void *unused)
+{
+	struct pr_alloc *alloc = m->private;
+
+	pr_alloc_print_summary(m, alloc);
+	pr_alloc_print_buffers(m, alloc);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pr_alloc);
+
+static int pr_allocators_show(struct seq_file *m, void *unused)
+{
+	struct pr_alloc *alloc;
+
+	mutex_lock(&pr_alloc_list_lock);
+	list_for_each_entry(alloc, &pr_alloc_list, node)
+		pr_alloc_print_summary(m, alloc);
+	mutex_unlock(&pr_alloc_list_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pr_allocators);
+
+/**
+ * pr_alloc_debugfs_init() - create the allocators' debugfs directory
+ *
+ * Creates binder_page_range/ with a file "allocators" that summarises
+ * every allocator; each allocator adds a file of its own there.
+ *
+ * Context: Process context (module init).
+ */
+void pr_alloc_debugfs_init(void)
+{
+	pr_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
+	debugfs_create_file("allocators", 0444, pr_debugfs_root, NULL,
+			    &pr_allocators_fops);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_debugfs_init, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_debugfs_exit() - remove the allocators' debugfs directory
+ *
+ * Context: Process context (module exit), after every allocator is gone.
+ */
+void pr_alloc_debugfs_exit(void)
+{
+	debugfs_remove_recursive(pr_debugfs_root);
+	pr_debugfs_root = NULL;
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_debugfs_exit, PAGE_RANGE_NS);
+
 /**
  * pr_alloc_init() - initialise an allocator for the current process
  * @alloc: the allocator, embedded in the caller's per-process structure
  * @prs: the shrinker for its pages
  *
- * Records current's mm: only that mm may map the area.
+ * Records current's mm: only that mm may map the area. Adds the allocator
+ * to debugfs.
  *
- * Context: Process context of the owner.
+ * Context: Process context of the owner; not under the mmap lock.
  * Return: 0, or -ESRCH if current has no mm.
  */
 int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
 {
+	char name[32];
 	int ret;
 
 	memset(alloc, 0, sizeof(*alloc));
@@ -564,6 +667,17 @@ int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
 	alloc->free_buffers = RB_ROOT;
 	alloc->allocated_buffers = RB_ROOT;
 	alloc->pid = current->tgid;
+
+	mutex_lock(&pr_alloc_list_lock);
+	list_add_tail(&alloc->node, &pr_alloc_list);
+	mutex_unlock(&pr_alloc_list_lock);
+	if (pr_debugfs_root) {
+		snprintf(name, sizeof(name), "%d-%d", alloc->pid,
+			 atomic_inc_return(&pr_alloc_ids));
+		alloc->debugfs = debugfs_create_file(name, 0444,
+						     pr_debugfs_root, alloc,
+						     &pr_alloc_fops);
+	}
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(pr_alloc_init, PAGE_RANGE_NS);
@@ -657,6 +771,12 @@ void pr_alloc_release(struct pr_alloc *alloc)
 	struct pr_buffer *buffer, *tmp;
 	struct rb_node *n;
 
+	/* Waits for readers of the file; nobody finds us in the list after. */
+	debugfs_remove(alloc->debugfs);
+	mutex_lock(&pr_alloc_list_lock);
+	list_del(&alloc->node);
+	mutex_unlock(&pr_alloc_list_lock);
+
 	spin_lock(&alloc->lock);
 	while ((n = rb_first(&alloc->allocated_buffers))) {
 		buffer = rb_entry(n, struct pr_buffer, rb_node);
@@ -717,3 +837,16 @@ void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats)
 	spin_unlock(&alloc->lock);
 }
 EXPORT_SYMBOL_NS_GPL(pr_alloc_get_stats, PAGE_RANGE_NS);
+
+static int __init pr_module_init(void)
+{
+	pr_alloc_debugfs_init();
+	return 0;
+}
+module_init(pr_module_init);
+
+static void __exit pr_module_exit(void)
+{
+	pr_alloc_debugfs_exit();
+}
+module_exit(pr_module_exit);

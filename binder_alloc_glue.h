@@ -98,7 +98,7 @@ struct pr_alloc {
  * @pages_used: pages in the USED state
  * @pages_available: pages on the shrinker's LRU
  * @pages_free: pages without a page
- * @pages_high: the most pages a buffer ever touched at once
+ * @pages_high: the most pages in use at once
  * @buffers_allocated: allocated buffers
  * @buffers_free: free buffers
  * @free_space: bytes in free buffers
@@ -138,5 +138,8 @@ int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
 			      size_t bytes);
 
 void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats);
+
+void pr_alloc_debugfs_init(void);
+void pr_alloc_debugfs_exit(void);
 
 #endif /* _BINDER_PAGE_RANGE_ALLOC_H */

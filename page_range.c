@@ -35,6 +35,9 @@
 
 #include "page_range_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /* Largest VMA a range covers, as in binder. */
 #define PAGE_RANGE_MAX_BYTES	SZ_4M
 
@@ -257,6 +260,7 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
 	spin_unlock(&range->lock);
 
 	ret = page_range_insert(range, index, page);
+	trace_page_range_insert(range, index, ret);
 	if (ret) {
 		mutex_unlock(&range->mm_lock);
 		__free_page(page);
@@ -297,6 +301,7 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 	int ret;
 
 	might_sleep();
+	trace_page_range_use(range, start, end);
 
 	spin_lock(&range->lock);
 	if (start > end || end > range->size) {
@@ -350,6 +355,7 @@ void page_range_stop_using(struct page_range *range, size_t start, size_t end)
 {
 	size_t i;
 
+	trace_page_range_stop_using(range, start, end);
 	spin_lock(&range->lock);
 	if (start > end || end > range->size) {
 		spin_unlock(&range->lock);

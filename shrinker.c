@@ -18,6 +18,7 @@
 #include <linux/shrinker.h>
 
 #include "page_range_internal.h"
+#include "trace.h"
 
 /**
  * page_range_free_page() - free one available page, the list_lru callback
@@ -51,6 +52,8 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	struct mm_struct *mm = NULL;
 	unsigned long addr;
 	struct page *page;
+	size_t index;
+	pid_t pid;
 
 	/* mm_lock ranks first: a trylock, as we hold the lru lock. */
 	if (!mutex_trylock(&range->mm_lock))
@@ -76,7 +79,9 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	 * found at our address is the registered one, or none if munmap()
 	 * detached it and is about to close it (and zaps the page itself).
 	 */
-	addr = range->vma_addr + ((info - range->pages) << PAGE_SHIFT);
+	index = info - range->pages;
+	addr = range->vma_addr + (index << PAGE_SHIFT);
+	pid = range->pid;
 	if (mm && !range->vma_closed) {
 		vma = vma_lookup(mm, range->vma_addr);
 		if (vma != range->vma)
@@ -97,6 +102,7 @@ static enum lru_status page_range_free_page(struct list_head *item,
 
 	if (vma)
 		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+	trace_page_range_reclaim(pid, index, vma != NULL);
 	if (mm) {
 		mmap_read_unlock(mm);
 		mmput_async(mm);

@@ -43,14 +43,7 @@ struct at_ctx {
 static int at_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct at_ctx *ctx = file->private_data;
-	int ret;
 
-	if (!ctx->inited) {
-		ret = pr_alloc_init(&ctx->alloc, &ctx->prs);
-		if (ret)
-			return ret;
-		ctx->inited = true;
-	}
 	return pr_alloc_mmap(&ctx->alloc, vma);
 }
 
@@ -116,6 +109,20 @@ static long at_map_flags(struct kunit *test, size_t len, unsigned long prot,
 	struct at_ctx *ctx = test->priv;
 	unsigned long addr;
 
+	/*
+	 * As a driver's open() would, initialise the allocator in the
+	 * owner's context before any mmap; a page of anonymous memory gives
+	 * the test thread its mm.
+	 */
+	if (!ctx->inited) {
+		addr = kunit_vm_mmap(test, NULL, 0, PAGE_SIZE, PROT_READ,
+				     MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		if (!addr || IS_ERR_VALUE(addr))
+			return -ENOMEM;
+		if (pr_alloc_init(&ctx->alloc, &ctx->prs))
+			return -ESRCH;
+		ctx->inited = true;
+	}
 	addr = kunit_vm_mmap(test, ctx->file, 0, len, prot, flags, 0);
 	if (!addr)
 		return -ENOMEM;
@@ -164,7 +171,7 @@ static bool at_pages_match(struct kunit *test, struct pr_alloc *alloc,
 	for (i = 0; i < pages; i++) {
 		unsigned long start = alloc->buffer + i * PAGE_SIZE;
 		enum page_range_state state;
-		bool touched = false;
+		bool touched = false, used_state;
 
 		for (j = 0; j < n; j++) {
 			if (!buffers[j])
@@ -174,7 +181,8 @@ static bool at_pages_match(struct kunit *test, struct pr_alloc *alloc,
 				touched = true;
 		}
 		state = page_range_get_state(&alloc->range, i);
-		if (touched != (state == PAGE_RANGE_USED)) {
+		used_state = state == PAGE_RANGE_USED;
+		if (touched != used_state) {
 			KUNIT_FAIL(test, "page %zu: state %d, touched %d", i,
 				   state, touched);
 			ok = false;
@@ -429,6 +437,11 @@ static void pr_alloc_test_nospace_and_overflow(struct kunit *test)
 	at_expect_one_free_buffer(test, alloc);
 }
 
+static long at_bad_free(struct pr_alloc *alloc, unsigned long user_ptr)
+{
+	return PTR_ERR(pr_alloc_prepare_to_free(alloc, user_ptr));
+}
+
 /* Bad frees from userspace fail with -EINVAL and change nothing. */
 static void pr_alloc_test_bad_free(struct kunit *test)
 {
@@ -441,31 +454,22 @@ static void pr_alloc_test_bad_free(struct kunit *test)
 	pr_alloc_get_stats(alloc, &before);
 
 	/* Not released to userspace yet. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
-							       a->user_data)),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, a->user_data), -EINVAL);
 	a->allow_user_free = 1;
 	/* Not the start of a buffer, and not in the area at all. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
-							a->user_data + 8)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc, 0)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
-							ULONG_MAX)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, a->user_data + 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, ULONG_MAX), -EINVAL);
 	pr_alloc_get_stats(alloc, &after);
 	KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
 
 	/* Once, then never again. */
 	KUNIT_EXPECT_PTR_EQ(test, pr_alloc_prepare_to_free(alloc, a->user_data),
 			    a);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
-							       a->user_data)),
-			-EINVAL);
+	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, a->user_data), -EINVAL);
 	pr_alloc_free_buf(alloc, a);
 	/* The freed address is not a buffer any more. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_prepare_to_free(alloc,
-						alloc->buffer)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, alloc->buffer), -EINVAL);
 	pr_alloc_free_buf(alloc, b);
 	at_expect_one_free_buffer(test, alloc);
 }
@@ -512,6 +516,7 @@ static void pr_alloc_test_copy(struct kunit *test)
 {
 	struct pr_alloc *alloc = at_alloc(test);
 	size_t len = PAGE_SIZE + 200;
+	const void __user *uptr;
 	struct pr_buffer *a, *b;
 	unsigned long ubuf;
 	u8 *want, *got;
@@ -538,8 +543,9 @@ static void pr_alloc_test_copy(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, !ubuf || IS_ERR_VALUE(ubuf));
 	pr_fill(want, len, 10);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)ubuf, want, len), 0);
-	KUNIT_ASSERT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, b, 0,
-				(const void __user *)ubuf, len), 0);
+	uptr = (const void __user *)ubuf;
+	KUNIT_ASSERT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, b, 0, uptr,
+							   len), 0);
 	KUNIT_ASSERT_TRUE(test, pr_user_read(b->user_data, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
@@ -550,8 +556,8 @@ static void pr_alloc_test_copy(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b,
 							SIZE_MAX, 2), -EINVAL);
-	KUNIT_EXPECT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, a, 0,
-				(const void __user *)ubuf, 200), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, a, 0, uptr,
+							   200), -EINVAL);
 	/* The neighbour was not touched. */
 	KUNIT_ASSERT_TRUE(test, pr_user_read(a->user_data, got, 104));
 	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 104));
