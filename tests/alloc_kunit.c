@@ -24,6 +24,7 @@
 
 #include "binder_alloc_glue.h"
 #include "pr_kunit.h"
+#include "trace.h"
 
 /* Pages of the area in most tests. */
 #define AT_PAGES	16
@@ -571,6 +572,81 @@ static void pr_alloc_test_copy(struct kunit *test)
 	pr_alloc_free_buf(alloc, a);
 }
 
+/* What the tracepoint probes saw. */
+struct at_trace {
+	int allocs, frees, reclaims, zapped;
+	unsigned int alloc_id, free_id;
+	unsigned long alloc_offset;
+	size_t alloc_size;
+	pid_t pid;
+};
+
+static void at_probe_alloc(void *data, pid_t pid, unsigned int debug_id,
+			   unsigned long offset, size_t size, bool async)
+{
+	struct at_trace *t = data;
+
+	t->allocs++;
+	t->alloc_id = debug_id;
+	t->alloc_offset = offset;
+	t->alloc_size = size;
+	t->pid = pid;
+}
+
+static void at_probe_free(void *data, pid_t pid, unsigned int debug_id,
+			  unsigned long offset, size_t size, bool async)
+{
+	struct at_trace *t = data;
+
+	t->frees++;
+	t->free_id = debug_id;
+}
+
+static void at_probe_reclaim(void *data, pid_t pid, size_t index,
+			     bool zapped)
+{
+	struct at_trace *t = data;
+
+	t->reclaims++;
+	t->zapped += zapped;
+}
+
+/* The tracepoints follow a buffer and its pages. */
+static void pr_alloc_test_tracepoints(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct at_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct pr_buffer *a, *b;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	a = at_new(test, alloc, 64, false);
+	KUNIT_ASSERT_EQ(test, register_trace_pr_alloc_buf(at_probe_alloc, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_pr_free_buf(at_probe_free, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_page_range_reclaim(at_probe_reclaim,
+								t), 0);
+
+	b = at_new(test, alloc, 2 * PAGE_SIZE, false);
+	pr_alloc_free_buf(alloc, b);
+	pr_alloc_free_buf(alloc, a);
+	pr_shrink_all(&ctx->prs);
+
+	unregister_trace_page_range_reclaim(at_probe_reclaim, t);
+	unregister_trace_pr_free_buf(at_probe_free, t);
+	unregister_trace_pr_alloc_buf(at_probe_alloc, t);
+	tracepoint_synchronize_unregister();
+
+	KUNIT_EXPECT_EQ(test, t->allocs, 1);
+	KUNIT_EXPECT_EQ(test, t->alloc_offset, 64);
+	KUNIT_EXPECT_EQ(test, t->alloc_size, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, t->pid, alloc->pid);
+	KUNIT_EXPECT_EQ(test, t->frees, 2);
+	KUNIT_EXPECT_EQ(test, t->free_id, t->alloc_id - 1);
+	/* Pages 0, 1 and 2, each zapped from the live mapping. */
+	KUNIT_EXPECT_EQ(test, t->reclaims, 3);
+	KUNIT_EXPECT_EQ(test, t->zapped, 3);
+}
+
 /* ---- race ---- */
 
 struct at_race {
@@ -774,6 +850,7 @@ static struct kunit_case pr_alloc_test_cases[] = {
 	KUNIT_CASE(pr_alloc_test_after_close),
 	KUNIT_CASE(pr_alloc_test_mmap_rules),
 	KUNIT_CASE(pr_alloc_test_copy),
+	KUNIT_CASE(pr_alloc_test_tracepoints),
 	KUNIT_CASE_SLOW(pr_alloc_test_exhaustive),
 	KUNIT_CASE_SLOW(pr_alloc_test_race),
 	{}
