@@ -494,6 +494,27 @@ static void pr_alloc_test_after_close(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, at_map(test, PAGE_SIZE, PROT_READ), -EBUSY);
 }
 
+/* The deferred release frees buffers still allocated and all pages. */
+static void pr_alloc_test_release(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *a;
+
+	at_new(test, alloc, 3 * PAGE_SIZE, false);
+	a = at_new(test, alloc, 100, true);
+	at_new(test, alloc, 2 * PAGE_SIZE, false);
+	pr_alloc_free_buf(alloc, a);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 6);
+	KUNIT_ASSERT_EQ(test, vm_munmap(ctx->uaddr, ctx->size), 0);
+	KUNIT_ASSERT_TRUE(test, at_closed(ctx));
+
+	pr_alloc_release(alloc);
+	ctx->inited = false;
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
+}
+
 static void pr_alloc_test_mmap_rules(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
@@ -848,6 +869,7 @@ static struct kunit_case pr_alloc_test_cases[] = {
 	KUNIT_CASE(pr_alloc_test_nospace_and_overflow),
 	KUNIT_CASE(pr_alloc_test_bad_free),
 	KUNIT_CASE(pr_alloc_test_after_close),
+	KUNIT_CASE(pr_alloc_test_release),
 	KUNIT_CASE(pr_alloc_test_mmap_rules),
 	KUNIT_CASE(pr_alloc_test_copy),
 	KUNIT_CASE(pr_alloc_test_tracepoints),
