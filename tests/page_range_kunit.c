@@ -866,6 +866,42 @@ static int pr_shrink_worker(void *data)
 	return 0;
 }
 
+/* Start the shrinker thread, counted as one more running worker. */
+static void pr_race_start_shrinker(struct kunit *test, struct pr_race *race,
+				   struct pr_worker *shrinker)
+{
+	struct task_struct *task;
+
+	atomic_inc(&race->running);
+	shrinker->race = race;
+	task = kthread_run(pr_shrink_worker, shrinker, "pr_kunit_shrink");
+	if (IS_ERR(task)) {
+		pr_worker_done(race);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+	}
+}
+
+/* One round of an owner thread: map, use, stop some pages, exit. */
+static struct pr_map *pr_owner_round(struct kunit *test, struct pr_owner *o)
+{
+	struct pr_ctx *ctx = test->priv;
+
+	/* Rounds reuse the fixture's map slot; teardown empties it. */
+	ctx->nr_maps = 0;
+	o->map = pr_map_alloc(test);
+	pr_run_owner(test, o);
+	return o->map;
+}
+
+static void pr_owner_round_end(struct kunit *test, struct pr_map *map)
+{
+	struct pr_ctx *ctx = test->priv;
+
+	pr_map_teardown(test, map);
+	fput(map->file);
+	ctx->nr_maps = 0;
+}
+
 /*
  * Pattern of worker @id in round @round, written at the worker's own
  * 8 bytes of a page.
@@ -1078,12 +1114,7 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 	race = pr_race_new(test, map);
 	pr_race_start(test, race, pr_use_stop_worker, workers,
 		      PR_USE_STOP_WORKERS);
-	/* The shrinker thread is counted as one more worker. */
-	atomic_inc(&race->running);
-	workers[PR_USE_STOP_WORKERS].race = race;
-	if (IS_ERR(kthread_run(pr_shrink_worker, &workers[PR_USE_STOP_WORKERS],
-			       "pr_kunit_shrink")))
-		pr_worker_done(race);
+	pr_race_start_shrinker(test, race, &workers[PR_USE_STOP_WORKERS]);
 	pr_race_wait(test, race);
 	kunit_info(test, "%ld iterations, %ld pages reclaimed while racing\n",
 		   atomic_long_read(&race->iterations),
@@ -1115,22 +1146,11 @@ static void page_range_test_race_destroy_shrink(struct kunit *test)
 	struct pr_owner o = { .npages = 16, .nstop = 16 };
 
 	race = pr_race_new(test, NULL);
-	atomic_set(&race->running, 1);
-	shrinker.race = race;
-	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(pr_shrink_worker,
-						    &shrinker,
-						    "pr_kunit_shrink")));
+	pr_race_start_shrinker(test, race, &shrinker);
 
 	while (!pr_race_over(race)) {
-		struct pr_ctx *ctx = test->priv;
-
 		/* The owner thread's exit closes the VMA; its mm is gone. */
-		ctx->nr_maps = 0;
-		o.map = pr_map_alloc(test);
-		pr_run_owner(test, &o);
-		pr_map_teardown(test, o.map);
-		fput(o.map->file);
-		ctx->nr_maps = 0;
+		pr_owner_round_end(test, pr_owner_round(test, &o));
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs), 0);
 		rounds++;
@@ -1154,19 +1174,12 @@ static void page_range_test_race_mmput_shrink(struct kunit *test)
 	struct pr_owner o = { .npages = 16, .nstop = 12 };
 
 	race = pr_race_new(test, NULL);
-	atomic_set(&race->running, 1);
-	shrinker.race = race;
-	KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(pr_shrink_worker,
-						    &shrinker,
-						    "pr_kunit_shrink")));
+	pr_race_start_shrinker(test, race, &shrinker);
 
 	while (!pr_race_over(race)) {
-		struct pr_ctx *ctx = test->priv;
 		size_t i, present = 0;
 
-		ctx->nr_maps = 0;
-		o.map = pr_map_alloc(test);
-		pr_run_owner(test, &o);
+		pr_owner_round(test, &o);
 		for (i = 0; i < o.npages; i++)
 			if (page_range_get_state(&o.map->range, i) !=
 			    PAGE_RANGE_FREE)
@@ -1180,9 +1193,7 @@ static void page_range_test_race_mmput_shrink(struct kunit *test)
 		page_range_stop_using(&o.map->range, 0, o.npages);
 		while (page_range_shrinker_count(prs) && !pr_race_over(race))
 			cond_resched();
-		pr_map_teardown(test, o.map);
-		fput(o.map->file);
-		ctx->nr_maps = 0;
+		pr_owner_round_end(test, o.map);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 		rounds++;
 	}
