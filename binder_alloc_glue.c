@@ -37,6 +37,9 @@
 
 static atomic_t pr_buffer_debug_id = ATOMIC_INIT(0);
 
+/* A page's buffer count is a u16: at most one buffer per pointer + 1. */
+static_assert(PAGE_SIZE / sizeof(void *) + 1 <= U16_MAX);
+
 /* Every allocator, for debugfs; pr_alloc_list_lock protects the list. */
 static DEFINE_MUTEX(pr_alloc_list_lock);
 static LIST_HEAD(pr_alloc_list);
@@ -218,6 +221,21 @@ static int pr_request_size(size_t data_size, size_t offsets_size,
 }
 
 /*
+ * Zero the buffer's bytes if its owner asked for it. The pages are still
+ * used (the buffer holds them), and zeroing does not sleep.
+ */
+static void pr_clear_on_free_locked(struct pr_alloc *alloc,
+				    struct pr_buffer *buffer)
+{
+	lockdep_assert_held(&alloc->lock);
+	if (!buffer->clear_on_free)
+		return;
+	page_range_fill_zero(&alloc->range, buffer->user_data - alloc->buffer,
+			     pr_buffer_size_locked(alloc, buffer));
+	buffer->clear_on_free = false;
+}
+
+/*
  * Return @buffer to the free tree, merging it with free neighbours, and
  * release its pages. @buffer may be freed.
  */
@@ -235,12 +253,12 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
 	pr_put_pages(alloc, first, last);
 	if (buffer->async)
-		alloc->free_async_space += size + sizeof(*buffer);
+		alloc->free_async_space += size;
 
 	rb_erase(&buffer->rb_node, &alloc->allocated_buffers);
-	buffer->free = 1;
-	buffer->async = 0;
-	buffer->allow_user_free = 0;
+	buffer->free = true;
+	buffer->async = false;
+	buffer->allow_user_free = false;
 
 	if (!list_is_last(&buffer->entry, &alloc->buffers)) {
 		next = list_next_entry(buffer, entry);
@@ -279,7 +297,7 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
  * Return: the buffer; ERR_PTR(-EINVAL) if the sizes overflow,
  * ERR_PTR(-ENOSPC) if no free buffer is large enough or the async space is
  * exhausted, ERR_PTR(-ESRCH) if the area is not mapped or its VMA was
- * closed, ERR_PTR(-ENOMEM).
+ * closed, ERR_PTR(-ENOMEM), or the error of vm_insert_page().
  */
 struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 				   size_t offsets_size, size_t extra_size,
@@ -299,13 +317,11 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 		return ERR_PTR(-ENOMEM);
 
 	spin_lock(&alloc->lock);
-	if (!alloc->buffer || alloc->closed) {
+	if (!alloc->mapped || alloc->closed) {
 		buffer = ERR_PTR(-ESRCH);
 		goto out_unlock;
 	}
-	if (is_async &&
-	    (size > alloc->free_async_space ||
-	     alloc->free_async_space - size < sizeof(*buffer))) {
+	if (is_async && size > alloc->free_async_space) {
 		buffer = ERR_PTR(-ENOSPC);
 		goto out_unlock;
 	}
@@ -319,24 +335,24 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	buffer_size = pr_buffer_size_locked(alloc, buffer);
 	if (buffer_size > size) {
 		split->user_data = buffer->user_data + size;
-		split->free = 1;
+		split->free = true;
 		list_add(&split->entry, &buffer->entry);
 		pr_insert_free_buffer(alloc, split);
 		split = NULL;
 	}
 
-	buffer->free = 0;
-	buffer->allow_user_free = 0;
-	buffer->clear_on_free = 0;
+	buffer->free = false;
+	buffer->allow_user_free = false;
+	buffer->clear_on_free = false;
 	buffer->async = is_async;
 	buffer->data_size = data_size;
 	buffer->offsets_size = offsets_size;
 	buffer->extra_size = extra_size;
-	buffer->pid = current->pid;
+	buffer->pid = current->tgid;
 	buffer->debug_id = atomic_inc_return(&pr_buffer_debug_id);
 	pr_insert_allocated_buffer(alloc, buffer);
 	if (is_async)
-		alloc->free_async_space -= size + sizeof(*buffer);
+		alloc->free_async_space -= size;
 
 	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
 	pr_get_pages(alloc, first, last);
@@ -351,6 +367,7 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	 */
 	ret = page_range_use(&alloc->range, first, last + 1);
 	if (ret) {
+		/* Undone like a free (the free tracepoint says so too). */
 		spin_lock(&alloc->lock);
 		pr_free_buf_locked(alloc, buffer);
 		spin_unlock(&alloc->lock);
@@ -388,11 +405,28 @@ struct pr_buffer *pr_alloc_prepare_to_free(struct pr_alloc *alloc,
 	if (!buffer || !buffer->allow_user_free)
 		buffer = ERR_PTR(-EINVAL);
 	else
-		buffer->allow_user_free = 0;
+		buffer->allow_user_free = false;
 	spin_unlock(&alloc->lock);
 	return buffer;
 }
 EXPORT_SYMBOL_NS_GPL(pr_alloc_prepare_to_free, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_release_to_user() - let userspace free a buffer
+ * @alloc: the allocator
+ * @buffer: an allocated buffer, delivered to userspace
+ *
+ * From now on pr_alloc_prepare_to_free() accepts the buffer's address, once.
+ *
+ * Context: Process or atomic context, not interrupt context.
+ */
+void pr_alloc_release_to_user(struct pr_alloc *alloc, struct pr_buffer *buffer)
+{
+	spin_lock(&alloc->lock);
+	buffer->allow_user_free = true;
+	spin_unlock(&alloc->lock);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_release_to_user, PAGE_RANGE_NS);
 
 /**
  * pr_alloc_free_buf() - free an allocated buffer
@@ -407,15 +441,13 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_prepare_to_free, PAGE_RANGE_NS);
  */
 void pr_alloc_free_buf(struct pr_alloc *alloc, struct pr_buffer *buffer)
 {
-	if (buffer->clear_on_free) {
-		size_t size = pr_buffer_size(alloc, buffer);
-
-		/* The pages are still used: the buffer holds them. */
-		page_range_fill_zero(&alloc->range,
-				     buffer->user_data - alloc->buffer, size);
-		buffer->clear_on_free = 0;
-	}
 	spin_lock(&alloc->lock);
+	/* A double free would corrupt both trees. */
+	if (WARN_ON_ONCE(buffer->free)) {
+		spin_unlock(&alloc->lock);
+		return;
+	}
+	pr_clear_on_free_locked(alloc, buffer);
 	pr_free_buf_locked(alloc, buffer);
 	spin_unlock(&alloc->lock);
 }
@@ -426,12 +458,16 @@ static int pr_buffer_offset(struct pr_alloc *alloc, struct pr_buffer *buffer,
 			    size_t offset, size_t bytes, size_t *range_off)
 {
 	size_t end;
+	int ret = 0;
 
-	if (check_add_overflow(offset, bytes, &end) ||
-	    end > pr_buffer_size(alloc, buffer))
-		return -EINVAL;
-	*range_off = buffer->user_data - alloc->buffer + offset;
-	return 0;
+	spin_lock(&alloc->lock);
+	if (buffer->free || check_add_overflow(offset, bytes, &end) ||
+	    end > pr_buffer_size_locked(alloc, buffer))
+		ret = -EINVAL;
+	else
+		*range_off = buffer->user_data - alloc->buffer + offset;
+	spin_unlock(&alloc->lock);
+	return ret;
 }
 
 /**
@@ -469,7 +505,8 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
  * @bytes: number of bytes
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EINVAL if the bytes are not inside the buffer.
+ * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
+ * -EFAULT if a page is missing (the buffer was not made present).
  */
 int pr_alloc_copy_to_buffer(struct pr_alloc *alloc, struct pr_buffer *buffer,
 			    size_t offset, const void *from, size_t bytes)
@@ -493,7 +530,8 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_to_buffer, PAGE_RANGE_NS);
  * @bytes: number of bytes
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EINVAL if the bytes are not inside the buffer.
+ * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
+ * -EFAULT if a page is missing (the buffer was not made present).
  */
 int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
 			      struct pr_buffer *buffer, size_t offset,
@@ -521,10 +559,15 @@ static void pr_alloc_vma_close(struct vm_area_struct *vma)
 
 	if (!alloc)
 		return;
-	page_range_vma_closed(&alloc->range);
+	/*
+	 * Refuse new allocations first, so that none starts between the two
+	 * steps and finds pages still there. One that already passed the check
+	 * may still finish, with the pages it found.
+	 */
 	spin_lock(&alloc->lock);
 	alloc->closed = true;
 	spin_unlock(&alloc->lock);
+	page_range_vma_closed(&alloc->range);
 }
 
 /* Pages are inserted by the allocator only; anything else is a bug. */
@@ -613,33 +656,22 @@ static int pr_allocators_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pr_allocators);
 
-/**
- * pr_alloc_debugfs_init() - create the allocators' debugfs directory
- *
- * Creates binder_page_range/ with a file "allocators" that summarises
- * every allocator; each allocator adds a file of its own there.
- *
- * Context: Process context (module init).
+/*
+ * binder_page_range/ with a file "allocators" that summarises every
+ * allocator; each allocator adds a file of its own there.
  */
-void pr_alloc_debugfs_init(void)
+static void pr_alloc_debugfs_init(void)
 {
 	pr_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
 	debugfs_create_file("allocators", 0444, pr_debugfs_root, NULL,
 			    &pr_allocators_fops);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_debugfs_init, PAGE_RANGE_NS);
 
-/**
- * pr_alloc_debugfs_exit() - remove the allocators' debugfs directory
- *
- * Context: Process context (module exit), after every allocator is gone.
- */
-void pr_alloc_debugfs_exit(void)
+static void pr_alloc_debugfs_exit(void)
 {
 	debugfs_remove_recursive(pr_debugfs_root);
 	pr_debugfs_root = NULL;
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_debugfs_exit, PAGE_RANGE_NS);
 
 /**
  * pr_alloc_init() - initialise an allocator for the current process
@@ -731,16 +763,16 @@ int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 		goto err_free;
 
 	buffer->user_data = vma->vm_start;
-	buffer->free = 1;
+	buffer->free = true;
 
 	spin_lock(&alloc->lock);
 	alloc->page_refs = page_refs;
 	alloc->buffer_size = size;
 	alloc->free_async_space = size / 2;
 	list_add(&buffer->entry, &alloc->buffers);
-	/* Set last: a non-zero buffer address lets allocations in. */
 	alloc->buffer = vma->vm_start;
 	pr_insert_free_buffer(alloc, buffer);
+	/* Lets allocations in. */
 	WRITE_ONCE(alloc->mapped, true);
 	spin_unlock(&alloc->lock);
 
@@ -780,7 +812,12 @@ void pr_alloc_release(struct pr_alloc *alloc)
 	spin_lock(&alloc->lock);
 	while ((n = rb_first(&alloc->allocated_buffers))) {
 		buffer = rb_entry(n, struct pr_buffer, rb_node);
+		pr_clear_on_free_locked(alloc, buffer);
 		pr_free_buf_locked(alloc, buffer);
+		/* Up to 512K buffers: let others in between. */
+		spin_unlock(&alloc->lock);
+		cond_resched();
+		spin_lock(&alloc->lock);
 	}
 	list_for_each_entry_safe(buffer, tmp, &alloc->buffers, entry) {
 		list_del(&buffer->entry);

@@ -21,12 +21,12 @@ struct vm_area_struct;
 /**
  * struct pr_buffer - one buffer of an allocator's area
  * @entry: in &pr_alloc.buffers, which covers the area in address order
- * @rb_node: in &pr_alloc.free_buffers (by size) while free, in
- *	&pr_alloc.allocated_buffers (by address) while allocated
+ * @rb_node: in &pr_alloc.free_buffers (by size, then address) while free,
+ *	in &pr_alloc.allocated_buffers (by address) while allocated
  * @free: the buffer is free
- * @clear_on_free: zero the bytes when the buffer is freed
- * @allow_user_free: userspace may free the buffer (it was delivered)
  * @async: allocated from the async space
+ * @allow_user_free: userspace may free the buffer (it was delivered)
+ * @clear_on_free: zero the bytes when the buffer is freed
  * @debug_id: id for debugging output and tracepoints
  * @data_size: bytes of data
  * @offsets_size: bytes of the offsets array after the data
@@ -35,17 +35,20 @@ struct vm_area_struct;
  * @pid: pid of the task the buffer was allocated for
  *
  * A buffer's size is implicit: it extends to the next buffer's start, or
- * to the end of the area. Only the allocator touches @entry, @rb_node,
- * @free and @async; the other fields belong to the buffer's owner while
- * it is allocated.
+ * to the end of the area. The allocator owns @entry, @rb_node, @free,
+ * @async, @user_data, @debug_id and @pid, and changes @allow_user_free
+ * under &pr_alloc.lock; the owner of an allocated buffer sets the sizes,
+ * @clear_on_free and (with the lock, once the buffer is delivered)
+ * @allow_user_free. Flags are separate bytes, so that writes to one never
+ * race with writes to another.
  */
 struct pr_buffer {
 	struct list_head entry;
 	struct rb_node rb_node;
-	unsigned int free:1;
-	unsigned int clear_on_free:1;
-	unsigned int allow_user_free:1;
-	unsigned int async:1;
+	bool free;
+	bool async;
+	bool allow_user_free;
+	bool clear_on_free;
 	unsigned int debug_id;
 	size_t data_size;
 	size_t offsets_size;
@@ -56,7 +59,8 @@ struct pr_buffer {
 
 /**
  * struct pr_alloc - the buffer allocator of one process
- * @lock: protects every field below but @range, and the buffers' lists
+ * @lock: protects the buffers, the trees, @page_refs and the accounting;
+ *	@buffer, @buffer_size and @mapped are set under it once, at mmap
  * @range: the pages under the area
  * @buffer: user address of the area, 0 until mmap
  * @buffer_size: size of the area
@@ -70,7 +74,7 @@ struct pr_buffer {
  * @mapped: an area was mapped (it may be closed since)
  * @closed: the area's VMA was closed: no new allocation
  * @pid: pid of the owner, for debugging output
- * @node: in the global list of allocators, for debugfs
+ * @node: in the global list of allocators, for debugfs (under its mutex)
  * @debugfs: this allocator's debugfs file
  */
 struct pr_alloc {
@@ -138,8 +142,7 @@ int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
 			      size_t bytes);
 
 void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats);
-
-void pr_alloc_debugfs_init(void);
-void pr_alloc_debugfs_exit(void);
+void pr_alloc_release_to_user(struct pr_alloc *alloc,
+			      struct pr_buffer *buffer);
 
 #endif /* _BINDER_PAGE_RANGE_ALLOC_H */

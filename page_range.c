@@ -83,7 +83,7 @@ int page_range_init(struct page_range *range, struct page_range_shrinker *prs)
 
 	memset(range, 0, sizeof(*range));
 	range->prs = prs;
-	range->pid = current->pid;
+	range->pid = current->tgid;
 	mmgrab(mm);
 	range->mm = mm;
 	mutex_init(&range->mm_lock);

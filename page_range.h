@@ -49,7 +49,7 @@ struct page_range_page;
  * struct page_range - page slots over one VMA of one process
  * @prs: the shrinker whose LRU holds this range's available pages
  * @mm: the owner's mm; grabbed (mm_count), not pinned (mm_users)
- * @pid: the task that created the range, for debugging output only
+ * @pid: the process that created the range, for debugging output only
  * @mm_lock: serialises inserting a page into the VMA against the shrinker
  *	zapping one, and lets page_range_destroy() wait for the shrinker
  * @lock: protects the fields below and the page pointer of every slot

@@ -103,7 +103,7 @@ END {
 		if (n <= last)
 			continue
 		from = n - before
-		if (from <= last)
+		if (from <= last + 1)
 			from = last + 1
 		else if (last > 0)
 			print "--"

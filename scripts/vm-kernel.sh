@@ -15,8 +15,9 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 
-# All in a function: bash reads a script as it runs, and editing this file
-# during a 15-minute build would otherwise make the running copy misparse.
+# All in a function, called on the last line together with "exit": bash
+# reads a script as it runs, and an edit to this file during a 15-minute
+# build would otherwise make the running copy misparse.
 main() {
 	out=${PR_VM_KBUILD:-$PR_BUILD/x86_64}
 	logdir=$PR_BUILD/logs
@@ -88,7 +89,8 @@ main() {
 	fi
 
 	# Compiler warnings in the driver are worth seeing even when the build passes.
-	grep -E "^[^ ]*$PR_SUBDIR/[^ ]*: (warning|error):" "$buildlog" >&2 || true
+	grep -E "^[^ ]*$PR_SUBDIR/[^ ]*: (warning|error):|^(WARNING|ERROR): modpost: .*$PR_SUBDIR/" \
+		"$buildlog" >&2 || true
 
 	elapsed=$(($(pr_now) - start))
 	if [ "$rc" -ne 0 ]; then
@@ -100,5 +102,4 @@ main() {
 	pr_log "x86_64 kernel built in ${elapsed}s: $out/arch/x86/boot/bzImage"
 }
 
-main "$@"
-exit
+main "$@"; exit

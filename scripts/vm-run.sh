@@ -124,7 +124,7 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	to_kmsg < /sys/kernel/debug/kmemleak
 fi
 
-say "END failures=$fail"
+echo "PR-VM-END failures=$fail" > /dev/kmsg
 poweroff -f
 EOF
 	chmod 755 "$1"
@@ -340,7 +340,6 @@ main() {
 	[ "$fails" -eq 0 ]
 }
 
-# In a function: bash reads a script as it runs, so an edit to this file
-# during a run would otherwise make the running copy misparse.
-main "$@"
-exit
+# main and exit on one line: bash reads a script as it runs, and an edit
+# to this file during a run would otherwise make the running copy misparse.
+main "$@"; exit

@@ -13,6 +13,7 @@
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -201,13 +202,18 @@ static bool at_pages_match(struct kunit *test, struct pr_alloc *alloc,
 #define AT_N	3
 
 /* Ends of buffers relative to the previous end: every kind of alignment. */
+/*
+ * Buffer sizes. Laid end to end from a page boundary (and again from an
+ * unaligned start), their ends fall in the same page, just before a
+ * boundary, on one, just past one, and across two.
+ */
 static const size_t at_end_steps[] = {
-	8,				/* same page, unaligned */
-	PAGE_SIZE - 8,			/* ... ending just before a boundary */
-	PAGE_SIZE,			/* on the next page boundary */
-	PAGE_SIZE + 8,			/* across one boundary */
-	2 * PAGE_SIZE,			/* two pages, on a boundary */
-	2 * PAGE_SIZE + 24,		/* across two boundaries */
+	8,
+	PAGE_SIZE - 8,
+	PAGE_SIZE,
+	PAGE_SIZE + 8,
+	2 * PAGE_SIZE,
+	2 * PAGE_SIZE + 24,
 };
 
 static void at_permutation(int *perm, int n, unsigned int index)
@@ -233,63 +239,79 @@ static void at_permutation(int *perm, int n, unsigned int index)
  */
 static void pr_alloc_test_exhaustive(struct kunit *test)
 {
+	/* Without and with a small first buffer shifting everything. */
+	static const size_t shifts[] = { 0, 24 };
 	struct at_ctx *ctx = test->priv;
 	struct pr_alloc *alloc = at_alloc(test);
 	const int nsteps = ARRAY_SIZE(at_end_steps);
 	unsigned int layout, aorder, forder, layouts = 1, orders = 1;
 	struct pr_buffer *buffers[AT_N + 1];
-	size_t sizes[AT_N + 1], total;
-	int perm[AT_N], i, j;
-	u8 *got;
+	size_t sizes[AT_N + 1], len = AT_PAGES * PAGE_SIZE;
+	int perm[AT_N], i, j, s;
+	u8 *buf;
 
 	for (i = 0; i < AT_N; i++) {
 		layouts *= nsteps;
 		orders *= i + 1;
 	}
-	/* A small first buffer shifts everything off page alignment. */
-	buffers[AT_N] = at_new(test, alloc, 24, false);
-	sizes[AT_N] = 24;
+	for (s = 0; s < ARRAY_SIZE(shifts); s++) {
+		buffers[AT_N] = NULL;
+		sizes[AT_N] = shifts[s];
+		if (shifts[s])
+			buffers[AT_N] = at_new(test, alloc, shifts[s], false);
 
-	for (layout = 0; layout < layouts; layout++) {
-		unsigned int l = layout;
+		for (layout = 0; layout < layouts; layout++) {
+			unsigned int l = layout;
 
-		total = 0;
-		for (i = 0; i < AT_N; i++) {
-			sizes[i] = at_end_steps[l % nsteps];
-			l /= nsteps;
-			total += sizes[i];
-		}
-		if (total + 24 > ctx->size)
-			continue;
-		for (aorder = 0; aorder < orders; aorder++) {
-			for (forder = 0; forder < orders; forder++) {
-				memset(buffers, 0, AT_N * sizeof(buffers[0]));
-				at_permutation(perm, AT_N, aorder);
-				for (i = 0; i < AT_N; i++) {
-					j = perm[i];
-					buffers[j] = at_new(test, alloc,
-							    sizes[j], false);
-					if (!at_pages_match(test, alloc, buffers,
-							    sizes, AT_N + 1))
-						return;
-				}
-				at_permutation(perm, AT_N, forder);
-				for (i = 0; i < AT_N; i++) {
-					j = perm[i];
-					pr_alloc_free_buf(alloc, buffers[j]);
-					buffers[j] = NULL;
-					if (!at_pages_match(test, alloc, buffers,
-							    sizes, AT_N + 1))
-						return;
+			for (i = 0; i < AT_N; i++) {
+				sizes[i] = at_end_steps[l % nsteps];
+				l /= nsteps;
+			}
+			for (aorder = 0; aorder < orders; aorder++) {
+				for (forder = 0; forder < orders; forder++) {
+					memset(buffers, 0,
+					       AT_N * sizeof(buffers[0]));
+					at_permutation(perm, AT_N, aorder);
+					for (i = 0; i < AT_N; i++) {
+						j = perm[i];
+						buffers[j] = at_new(test, alloc,
+								    sizes[j],
+								    false);
+						if (!at_pages_match(test, alloc,
+								    buffers,
+								    sizes,
+								    AT_N + 1))
+							return;
+					}
+					at_permutation(perm, AT_N, forder);
+					for (i = 0; i < AT_N; i++) {
+						j = perm[i];
+						pr_alloc_free_buf(alloc,
+								  buffers[j]);
+						buffers[j] = NULL;
+						if (!at_pages_match(test, alloc,
+								    buffers,
+								    sizes,
+								    AT_N + 1))
+							return;
+					}
 				}
 			}
 		}
+		if (buffers[AT_N])
+			pr_alloc_free_buf(alloc, buffers[AT_N]);
 	}
-
-	pr_alloc_free_buf(alloc, buffers[AT_N]);
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
-	/* Every page is AVAILABLE or FREE; shrink them all to FREE. */
-	pr_shrink_all(&ctx->prs);
+
+	/* Dirty every page, release them all, shrink them all to FREE. */
+	buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, 0x5a, len);
+	buffers[0] = at_new(test, alloc, len, false);
+	KUNIT_ASSERT_EQ(test, pr_alloc_copy_to_buffer(alloc, buffers[0], 0,
+						      buf, len), 0);
+	pr_alloc_free_buf(alloc, buffers[0]);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), AT_PAGES);
 	for (i = 0; i < AT_PAGES; i++)
 		KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, i),
 				PAGE_RANGE_FREE);
@@ -297,13 +319,55 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
 
 	/* Reallocated, the pages come back zeroed. */
-	buffers[0] = at_new(test, alloc, AT_PAGES * PAGE_SIZE, false);
-	got = kunit_kmalloc(test, AT_PAGES * PAGE_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, got);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(alloc->buffer, got,
-					     AT_PAGES * PAGE_SIZE));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, AT_PAGES * PAGE_SIZE));
+	buffers[0] = at_new(test, alloc, len, false);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(alloc->buffer, buf, len));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(buf, len));
 	pr_alloc_free_buf(alloc, buffers[0]);
+}
+
+/*
+ * If making the pages present fails, the allocation is undone and no
+ * page or byte of accounting changes. The range is closed behind the
+ * allocator's back, as a close racing with the allocation would.
+ */
+static void pr_alloc_test_use_fails(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_alloc_stats before, after;
+	struct pr_buffer *a;
+
+	a = at_new(test, alloc, PAGE_SIZE + 8, false);
+	pr_alloc_get_stats(alloc, &before);
+	page_range_vma_closed(&alloc->range);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 3 * PAGE_SIZE, 0,
+						       0, false)), -ESRCH);
+	pr_alloc_get_stats(alloc, &after);
+	/* Only the high-water mark remembers pages 0-4 of the attempt. */
+	KUNIT_EXPECT_EQ(test, after.pages_high, 5);
+	after.pages_high = before.pages_high;
+	KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
+	KUNIT_EXPECT_EQ(test, alloc->pages_used, 2);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
+			PAGE_RANGE_USED);
+	pr_alloc_free_buf(alloc, a);
+	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
+}
+
+/* The area cannot be split, and pages not in use fault. */
+static void pr_alloc_test_vma_rules(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *a;
+	u8 byte;
+
+	KUNIT_EXPECT_EQ(test, vm_munmap(ctx->uaddr + PAGE_SIZE, PAGE_SIZE),
+			-EINVAL);
+	KUNIT_EXPECT_FALSE(test, at_closed(ctx));
+	a = at_new(test, alloc, 16, false);
+	KUNIT_EXPECT_TRUE(test, pr_user_read(ctx->uaddr, &byte, 1));
+	KUNIT_EXPECT_FALSE(test, pr_user_read(ctx->uaddr + PAGE_SIZE, &byte, 1));
+	pr_alloc_free_buf(alloc, a);
 }
 
 /* A page shared at a boundary stays used until both buffers are freed. */
@@ -377,12 +441,38 @@ static void pr_alloc_test_best_fit_split_merge(struct kunit *test)
 	at_expect_one_free_buffer(test, alloc);
 }
 
+/* Among equally good holes, the lowest address wins. */
+static void pr_alloc_test_best_fit_ties(struct kunit *test)
+{
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *p1, *q1, *p2, *q2;
+	unsigned long low;
+
+	p1 = at_new(test, alloc, 104, false);
+	q1 = at_new(test, alloc, 64, false);
+	p2 = at_new(test, alloc, 104, false);
+	q2 = at_new(test, alloc, 64, false);
+	low = p1->user_data;
+	/* The higher hole first, so insertion order cannot decide. */
+	pr_alloc_free_buf(alloc, p2);
+	pr_alloc_free_buf(alloc, p1);
+	p1 = at_new(test, alloc, 100, false);
+	KUNIT_EXPECT_EQ(test, p1->user_data, low);
+	p2 = at_new(test, alloc, 100, false);
+	KUNIT_EXPECT_EQ(test, p2->user_data, low + 104 + 64);
+	pr_alloc_free_buf(alloc, q1);
+	pr_alloc_free_buf(alloc, p1);
+	pr_alloc_free_buf(alloc, q2);
+	pr_alloc_free_buf(alloc, p2);
+	at_expect_one_free_buffer(test, alloc);
+}
+
 /* Async buffers take from half the area, counting their bookkeeping. */
 static void pr_alloc_test_async_space(struct kunit *test)
 {
 	struct pr_alloc *alloc = at_alloc(test);
 	size_t half = alloc->buffer_size / 2, each = PAGE_SIZE;
-	struct pr_buffer *bufs[AT_PAGES];
+	struct pr_buffer *bufs[AT_PAGES + 1];
 	struct pr_alloc_stats st;
 	int n = 0, i;
 
@@ -397,11 +487,12 @@ static void pr_alloc_test_async_space(struct kunit *test)
 		}
 		bufs[n++] = b;
 	}
-	/* Each takes its size plus its metadata. */
-	KUNIT_EXPECT_EQ(test, n, half / (each + sizeof(struct pr_buffer)));
+	/* Each is charged its size: half the area holds exactly this many. */
+	KUNIT_EXPECT_EQ(test, n, half / each);
 	pr_alloc_get_stats(alloc, &st);
-	KUNIT_EXPECT_EQ(test, st.free_async_space,
-			half - n * (each + sizeof(struct pr_buffer)));
+	KUNIT_EXPECT_EQ(test, st.free_async_space, half - n * each);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 8, 0, 0, true)),
+			-ENOSPC);
 	/* Synchronous space is still there. */
 	bufs[n] = at_new(test, alloc, each, false);
 	pr_alloc_free_buf(alloc, bufs[n]);
@@ -414,7 +505,7 @@ static void pr_alloc_test_nospace_and_overflow(struct kunit *test)
 {
 	struct pr_alloc *alloc = at_alloc(test);
 	size_t size = alloc->buffer_size;
-	struct pr_buffer *a, *b;
+	struct pr_buffer *a, *b, *c;
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, size + 1, 0, 0,
 						       false)), -ENOSPC);
@@ -427,12 +518,16 @@ static void pr_alloc_test_nospace_and_overflow(struct kunit *test)
 						       SIZE_MAX - 4, false)),
 			-EINVAL);
 
-	/* Exactly full, then nothing more fits, not even a pointer. */
+	/* 32 bytes left: 40 do not fit, 32 do, then not even a pointer. */
 	a = at_new(test, alloc, size - 64, false);
 	b = at_new(test, alloc, 32, false);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 40, 0, 0,
 						       false)), -ENOSPC);
-	pr_alloc_free_buf(alloc, at_new(test, alloc, 16, false));
+	pr_alloc_free_buf(alloc, at_new(test, alloc, 32, false));
+	c = at_new(test, alloc, 32, false);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 0, 0, 0,
+						       false)), -ENOSPC);
+	pr_alloc_free_buf(alloc, c);
 	pr_alloc_free_buf(alloc, a);
 	pr_alloc_free_buf(alloc, b);
 	at_expect_one_free_buffer(test, alloc);
@@ -494,18 +589,36 @@ static void pr_alloc_test_after_close(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, at_map(test, PAGE_SIZE, PROT_READ), -EBUSY);
 }
 
-/* The deferred release frees buffers still allocated and all pages. */
+/*
+ * The deferred release frees buffers still allocated and all pages, and
+ * zeroes the bytes of those marked clear_on_free.
+ */
 static void pr_alloc_test_release(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
 	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a;
+	struct pr_buffer *a, *b;
 
+	u8 *page = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct page *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
 	at_new(test, alloc, 3 * PAGE_SIZE, false);
 	a = at_new(test, alloc, 100, true);
-	at_new(test, alloc, 2 * PAGE_SIZE, false);
+	b = at_new(test, alloc, 2 * PAGE_SIZE, false);
 	pr_alloc_free_buf(alloc, a);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 6);
+
+	/* b's last page is its own; release must zero it for clear_on_free. */
+	memset(page, 0xa5, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, pr_alloc_copy_to_buffer(alloc, b, PAGE_SIZE, page,
+						      PAGE_SIZE), 0);
+	b->clear_on_free = true;
+	/* Hold page 4, all b's, past the release, as a GUP user would. */
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(alloc->buffer + 4 * PAGE_SIZE,
+						  1, 0, &p), 1);
+	memcpy_from_page((char *)page, p, 0, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, page[PAGE_SIZE - 1], 0xa5);
 	KUNIT_ASSERT_EQ(test, vm_munmap(ctx->uaddr, ctx->size), 0);
 	KUNIT_ASSERT_TRUE(test, at_closed(ctx));
 
@@ -513,6 +626,10 @@ static void pr_alloc_test_release(struct kunit *test)
 	ctx->inited = false;
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
+	/* Our extra reference kept the page: its bytes were zeroed. */
+	memcpy_from_page((char *)page, p, 0, PAGE_SIZE);
+	put_page(p);
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(page, PAGE_SIZE));
 }
 
 static void pr_alloc_test_mmap_rules(struct kunit *test)
@@ -584,12 +701,18 @@ static void pr_alloc_test_copy(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, pr_user_read(a->user_data, got, 104));
 	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 104));
 
-	/* clear_on_free zeroes the bytes before the pages are released. */
-	b->clear_on_free = 1;
+	/*
+	 * clear_on_free zeroes the bytes before the pages are released: the
+	 * page shared with a stays used, the next one is available but still
+	 * mapped, and both read as zeroes.
+	 */
+	ubuf = b->user_data;
+	b->clear_on_free = true;
 	pr_alloc_free_buf(alloc, b);
-	a->clear_on_free = 0;
-	KUNIT_ASSERT_TRUE(test, pr_user_read(alloc->buffer + 104, got, 200));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 200));
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
+			PAGE_RANGE_AVAILABLE);
+	KUNIT_ASSERT_TRUE(test, pr_user_read(ubuf, got, len));
+	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, len));
 	pr_alloc_free_buf(alloc, a);
 }
 
@@ -826,19 +949,21 @@ static void pr_alloc_test_race(struct kunit *test)
 	for (i = 0; i < AT_RACE_WORKERS; i++) {
 		workers[i].race = race;
 		workers[i].id = i;
-		if (IS_ERR(kthread_run(at_race_worker, &workers[i],
-				       "pr_alloc_race/%d", i)))
+		if (IS_ERR(pr_kthread_run(test, at_race_worker, &workers[i],
+					  "pr_alloc_race")))
 			atomic_dec(&race->running);
 	}
-	if (IS_ERR(kthread_run(at_shrink_worker, race, "pr_alloc_shrink")))
+	if (IS_ERR(pr_kthread_run(test, at_shrink_worker, race,
+				  "pr_alloc_shrink")))
 		atomic_dec(&race->running);
 
 	/* Bounded: the threads stop at the deadline. */
 	for (ms = 0; atomic_read(&race->running); ms += 20) {
-		if (ms > AT_RACE_MS + 60000) {
+		if (ms == AT_RACE_MS + 60000) {
 			WRITE_ONCE(race->stop, true);
 			KUNIT_FAIL(test, "race threads did not stop");
 		}
+		KUNIT_ASSERT_LT(test, ms, AT_RACE_MS + 120000);
 		msleep(20);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&race->errors), 0, "%s",
@@ -865,11 +990,14 @@ static void pr_alloc_test_race(struct kunit *test)
 static struct kunit_case pr_alloc_test_cases[] = {
 	KUNIT_CASE(pr_alloc_test_shared_page),
 	KUNIT_CASE(pr_alloc_test_best_fit_split_merge),
+	KUNIT_CASE(pr_alloc_test_best_fit_ties),
 	KUNIT_CASE(pr_alloc_test_async_space),
 	KUNIT_CASE(pr_alloc_test_nospace_and_overflow),
 	KUNIT_CASE(pr_alloc_test_bad_free),
 	KUNIT_CASE(pr_alloc_test_after_close),
 	KUNIT_CASE(pr_alloc_test_release),
+	KUNIT_CASE(pr_alloc_test_use_fails),
+	KUNIT_CASE(pr_alloc_test_vma_rules),
 	KUNIT_CASE(pr_alloc_test_mmap_rules),
 	KUNIT_CASE(pr_alloc_test_copy),
 	KUNIT_CASE(pr_alloc_test_tracepoints),

@@ -275,6 +275,31 @@ bool pr_all_zero(const u8 *buf, size_t len)
 	return !memchr_inv(buf, 0, len);
 }
 
+static void pr_kthread_stop_action(void *task)
+{
+	kthread_stop(task);
+	put_task_struct(task);
+}
+
+/*
+ * kthread_run() for test threads: the test's cleanup waits for the thread
+ * to have exited, so that no thread still runs this module's code (or uses
+ * the test's memory) when the test ends or the module is unloaded.
+ */
+struct task_struct *pr_kthread_run(struct kunit *test, int (*fn)(void *),
+				   void *data, const char *name)
+{
+	struct task_struct *task = kthread_create(fn, data, "%s", name);
+
+	if (IS_ERR(task))
+		return task;
+	get_task_struct(task);
+	if (kunit_add_action_or_reset(test, pr_kthread_stop_action, task))
+		return ERR_PTR(-ENOMEM);
+	wake_up_process(task);
+	return task;
+}
+
 #define PR_EXPECT_STATES(test, range, ...)				\
 	do {								\
 		static const enum page_range_state _want[] = { __VA_ARGS__ }; \
@@ -453,7 +478,7 @@ static void page_range_test_init_errors(struct kunit *test)
 	call.range = kunit_kzalloc(test, sizeof(*call.range), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, call.range);
 	init_completion(&call.done);
-	task = kthread_run(pr_nomm_init_fn, &call, "pr_kunit_nomm");
+	task = pr_kthread_run(test, pr_nomm_init_fn, &call, "pr_kunit_nomm");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&call.done, 10 * HZ));
 	KUNIT_EXPECT_EQ(test, call.ret, -ESRCH);
@@ -680,7 +705,7 @@ static void pr_run_owner(struct kunit *test, struct pr_owner *o)
 
 	init_completion(&o->done);
 	o->test = test;
-	task = kthread_run(pr_owner_fn, o, "pr_kunit_owner");
+	task = pr_kthread_run(test, pr_owner_fn, o, "pr_kunit_owner");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->done, 30 * HZ));
 	KUNIT_ASSERT_EQ(test, o->mmap_ret, 0);
@@ -810,7 +835,7 @@ static void pr_race_start(struct kunit *test, struct pr_race *race,
 
 		workers[i].race = race;
 		workers[i].id = i;
-		task = kthread_run(fn, &workers[i], "pr_kunit_race/%d", i);
+		task = pr_kthread_run(test, fn, &workers[i], "pr_kunit_race");
 		if (IS_ERR(task)) {
 			pr_race_error(race, "kthread_run: %ld", PTR_ERR(task));
 			pr_worker_done(race);
@@ -874,7 +899,8 @@ static void pr_race_start_shrinker(struct kunit *test, struct pr_race *race,
 
 	atomic_inc(&race->running);
 	shrinker->race = race;
-	task = kthread_run(pr_shrink_worker, shrinker, "pr_kunit_shrink");
+	task = pr_kthread_run(test, pr_shrink_worker, shrinker,
+			      "pr_kunit_shrink");
 	if (IS_ERR(task)) {
 		pr_worker_done(race);
 		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));

@@ -8,7 +8,9 @@
 
 #include <linux/types.h>
 
+struct kunit;
 struct page_range_shrinker;
+struct task_struct;
 
 /* Scan as reclaim would (lockdep knows it may run under any allocation). */
 unsigned long pr_shrink(struct page_range_shrinker *prs, unsigned long nr);
@@ -19,5 +21,8 @@ bool pr_user_read(unsigned long uaddr, void *buf, size_t len);
 /* A pattern that differs per @seed and per byte. */
 void pr_fill(u8 *buf, size_t len, u32 seed);
 bool pr_all_zero(const u8 *buf, size_t len);
+/* kthread_run() whose thread has exited by the end of the test. */
+struct task_struct *pr_kthread_run(struct kunit *test, int (*fn)(void *),
+				   void *data, const char *name);
 
 #endif /* _BINDER_PAGE_RANGE_KUNIT_H */
