@@ -102,7 +102,7 @@ static enum lru_status page_range_free_page(struct list_head *item,
 
 	if (vma)
 		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
-	trace_page_range_reclaim(pid, index, vma != NULL);
+	trace_page_range_reclaim(pid, index, !!vma);
 	if (mm) {
 		mmap_read_unlock(mm);
 		mmput_async(mm);

@@ -16,102 +16,86 @@
 #include "page_range.h"
 
 DECLARE_EVENT_CLASS(page_range_span,
-	TP_PROTO(struct page_range *range, size_t start, size_t end),
-	TP_ARGS(range, start, end),
-	TP_STRUCT__entry(
-		__field(pid_t, pid)
-		__field(size_t, start)
-		__field(size_t, end)
-	),
-	TP_fast_assign(
-		__entry->pid = range->pid;
-		__entry->start = start;
-		__entry->end = end;
-	),
-	TP_printk("pid=%d pages=[%zu, %zu)",
-		  __entry->pid, __entry->start, __entry->end)
-);
+		    TP_PROTO(struct page_range *range, size_t start,
+			     size_t end),
+		    TP_ARGS(range, start, end),
+		    TP_STRUCT__entry(__field(pid_t, pid)
+				     __field(size_t, start)
+				     __field(size_t, end)),
+		    TP_fast_assign(__entry->pid = range->pid;
+				   __entry->start = start;
+				   __entry->end = end;),
+		    TP_printk("pid=%d pages=[%zu, %zu)",
+			      __entry->pid, __entry->start, __entry->end));
 
 /* page_range_use() was called for pages [start, end). */
 DEFINE_EVENT(page_range_span, page_range_use,
-	TP_PROTO(struct page_range *range, size_t start, size_t end),
-	TP_ARGS(range, start, end));
+	     TP_PROTO(struct page_range *range, size_t start, size_t end),
+	     TP_ARGS(range, start, end));
 
 /* page_range_stop_using() was called for pages [start, end). */
 DEFINE_EVENT(page_range_span, page_range_stop_using,
-	TP_PROTO(struct page_range *range, size_t start, size_t end),
-	TP_ARGS(range, start, end));
+	     TP_PROTO(struct page_range *range, size_t start, size_t end),
+	     TP_ARGS(range, start, end));
 
-/* A new page was allocated and inserted for slot @index. */
+/* A new page was allocated and inserted for slot @index (or failed). */
 TRACE_EVENT(page_range_insert,
-	TP_PROTO(struct page_range *range, size_t index, int ret),
-	TP_ARGS(range, index, ret),
-	TP_STRUCT__entry(
-		__field(pid_t, pid)
-		__field(size_t, index)
-		__field(int, ret)
-	),
-	TP_fast_assign(
-		__entry->pid = range->pid;
-		__entry->index = index;
-		__entry->ret = ret;
-	),
-	TP_printk("pid=%d page=%zu ret=%d",
-		  __entry->pid, __entry->index, __entry->ret)
-);
+	    TP_PROTO(struct page_range *range, size_t index, int ret),
+	    TP_ARGS(range, index, ret),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(size_t, index)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pid = range->pid;
+			   __entry->index = index;
+			   __entry->ret = ret;),
+	    TP_printk("pid=%d page=%zu ret=%d",
+		      __entry->pid, __entry->index, __entry->ret));
 
 /* The shrinker freed the page of slot @index, zapping it if @zapped. */
 TRACE_EVENT(page_range_reclaim,
-	TP_PROTO(pid_t pid, size_t index, bool zapped),
-	TP_ARGS(pid, index, zapped),
-	TP_STRUCT__entry(
-		__field(pid_t, pid)
-		__field(size_t, index)
-		__field(bool, zapped)
-	),
-	TP_fast_assign(
-		__entry->pid = pid;
-		__entry->index = index;
-		__entry->zapped = zapped;
-	),
-	TP_printk("pid=%d page=%zu zapped=%d",
-		  __entry->pid, __entry->index, __entry->zapped)
-);
+	    TP_PROTO(pid_t pid, size_t index, bool zapped),
+	    TP_ARGS(pid, index, zapped),
+	    TP_STRUCT__entry(__field(pid_t, pid)
+			     __field(size_t, index)
+			     __field(bool, zapped)),
+	    TP_fast_assign(__entry->pid = pid;
+			   __entry->index = index;
+			   __entry->zapped = zapped;),
+	    TP_printk("pid=%d page=%zu zapped=%d",
+		      __entry->pid, __entry->index, __entry->zapped));
 
 DECLARE_EVENT_CLASS(pr_buffer_event,
-	TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
-		 size_t size, bool async),
-	TP_ARGS(pid, debug_id, offset, size, async),
-	TP_STRUCT__entry(
-		__field(pid_t, pid)
-		__field(unsigned int, debug_id)
-		__field(unsigned long, offset)
-		__field(size_t, size)
-		__field(bool, async)
-	),
-	TP_fast_assign(
-		__entry->pid = pid;
-		__entry->debug_id = debug_id;
-		__entry->offset = offset;
-		__entry->size = size;
-		__entry->async = async;
-	),
-	TP_printk("pid=%d buffer=%u offset=%lu size=%zu async=%d",
-		  __entry->pid, __entry->debug_id, __entry->offset,
-		  __entry->size, __entry->async)
-);
+		    TP_PROTO(pid_t pid, unsigned int debug_id,
+			     unsigned long offset, size_t size, bool async),
+		    TP_ARGS(pid, debug_id, offset, size, async),
+		    TP_STRUCT__entry(__field(pid_t, pid)
+				     __field(unsigned int, debug_id)
+				     __field(unsigned long, offset)
+				     __field(size_t, size)
+				     __field(bool, async)),
+		    TP_fast_assign(__entry->pid = pid;
+				   __entry->debug_id = debug_id;
+				   __entry->offset = offset;
+				   __entry->size = size;
+				   __entry->async = async;),
+		    TP_printk("pid=%d buffer=%u offset=%lu size=%zu async=%d",
+			      __entry->pid, __entry->debug_id, __entry->offset,
+			      __entry->size, __entry->async));
 
 /* A buffer was allocated; its pages are made present next. */
 DEFINE_EVENT(pr_buffer_event, pr_alloc_buf,
-	TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
-		 size_t size, bool async),
-	TP_ARGS(pid, debug_id, offset, size, async));
+	     TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
+		      size_t size, bool async),
+	     TP_ARGS(pid, debug_id, offset, size, async));
 
-/* A buffer is freed; pages no other buffer touches become available. */
+/*
+ * A buffer is freed (or an allocation undone); pages no other buffer
+ * touches become available.
+ */
 DEFINE_EVENT(pr_buffer_event, pr_free_buf,
-	TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
-		 size_t size, bool async),
-	TP_ARGS(pid, debug_id, offset, size, async));
+	     TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
+		      size_t size, bool async),
+	     TP_ARGS(pid, debug_id, offset, size, async));
 
 #endif /* _BINDER_PAGE_RANGE_TRACE_H */
 

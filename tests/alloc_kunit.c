@@ -232,6 +232,36 @@ static void at_permutation(int *perm, int n, unsigned int index)
 }
 
 /*
+ * Allocate buffers 0..AT_N-1 of @sizes in permutation @aorder and free them
+ * in permutation @forder, checking the pages after every step. Buffer AT_N
+ * (a prefix, or none) stays as it is.
+ */
+static bool at_alloc_free_in_order(struct kunit *test, struct pr_alloc *alloc,
+				   struct pr_buffer **buffers, size_t *sizes,
+				   unsigned int aorder, unsigned int forder)
+{
+	int perm[AT_N], i, j;
+
+	memset(buffers, 0, AT_N * sizeof(buffers[0]));
+	at_permutation(perm, AT_N, aorder);
+	for (i = 0; i < AT_N; i++) {
+		j = perm[i];
+		buffers[j] = at_new(test, alloc, sizes[j], false);
+		if (!at_pages_match(test, alloc, buffers, sizes, AT_N + 1))
+			return false;
+	}
+	at_permutation(perm, AT_N, forder);
+	for (i = 0; i < AT_N; i++) {
+		j = perm[i];
+		pr_alloc_free_buf(alloc, buffers[j]);
+		buffers[j] = NULL;
+		if (!at_pages_match(test, alloc, buffers, sizes, AT_N + 1))
+			return false;
+	}
+	return true;
+}
+
+/*
  * binder's allocator self-test, in our terms: for buffers of every
  * combination of end alignments (after an offset start), every
  * allocation order and every free order, check after every step that
@@ -244,10 +274,10 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
 	struct at_ctx *ctx = test->priv;
 	struct pr_alloc *alloc = at_alloc(test);
 	const int nsteps = ARRAY_SIZE(at_end_steps);
-	unsigned int layout, aorder, forder, layouts = 1, orders = 1;
+	unsigned int layout, order, layouts = 1, orders = 1;
 	struct pr_buffer *buffers[AT_N + 1];
 	size_t sizes[AT_N + 1], len = AT_PAGES * PAGE_SIZE;
-	int perm[AT_N], i, j, s;
+	int i, s;
 	u8 *buf;
 
 	for (i = 0; i < AT_N; i++) {
@@ -267,36 +297,11 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
 				sizes[i] = at_end_steps[l % nsteps];
 				l /= nsteps;
 			}
-			for (aorder = 0; aorder < orders; aorder++) {
-				for (forder = 0; forder < orders; forder++) {
-					memset(buffers, 0,
-					       AT_N * sizeof(buffers[0]));
-					at_permutation(perm, AT_N, aorder);
-					for (i = 0; i < AT_N; i++) {
-						j = perm[i];
-						buffers[j] = at_new(test, alloc,
-								    sizes[j],
-								    false);
-						if (!at_pages_match(test, alloc,
-								    buffers,
-								    sizes,
-								    AT_N + 1))
-							return;
-					}
-					at_permutation(perm, AT_N, forder);
-					for (i = 0; i < AT_N; i++) {
-						j = perm[i];
-						pr_alloc_free_buf(alloc,
-								  buffers[j]);
-						buffers[j] = NULL;
-						if (!at_pages_match(test, alloc,
-								    buffers,
-								    sizes,
-								    AT_N + 1))
-							return;
-					}
-				}
-			}
+			for (order = 0; order < orders * orders; order++)
+				if (!at_alloc_free_in_order(test, alloc, buffers,
+							    sizes, order % orders,
+							    order / orders))
+					return;
 		}
 		if (buffers[AT_N])
 			pr_alloc_free_buf(alloc, buffers[AT_N]);
