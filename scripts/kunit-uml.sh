@@ -7,21 +7,24 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 "$PR_ROOT/scripts/kernel-src.sh"
-"$PR_ROOT/scripts/place-in-tree.sh"
 
 out=$PR_BUILD/kunit-uml
 log=$PR_BUILD/logs/kunit-uml.log
 mkdir -p "$out" "$PR_BUILD/logs"
 start=$(pr_now)
 
+# One kernel build at a time, and the driver's files in the tree must not
+# change under another build: refresh them under the lock too.
 set +e
 (
-	cd "$PR_KSRC"
-	flock "$PR_BUILD/.build.lock" \
-		python3 tools/testing/kunit/kunit.py run \
-			--kunitconfig="$PR_SUBDIR/tests/.kunitconfig" \
-			--build_dir="$out" --jobs="$PR_JOBS" --timeout=900 \
-			${PR_KUNIT_ARGS:-}
+	exec 9>"$PR_BUILD/.build.lock"
+	flock 9
+	"$PR_ROOT/scripts/place-in-tree.sh" &&
+	cd "$PR_KSRC" &&
+	python3 tools/testing/kunit/kunit.py run \
+		--kunitconfig="$PR_SUBDIR/tests/.kunitconfig" \
+		--build_dir="$out" --jobs="$PR_JOBS" --timeout=900 \
+		${PR_KUNIT_ARGS:-}
 ) > "$log.summary" 2>&1
 rc=$?
 set -e

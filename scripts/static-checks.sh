@@ -65,7 +65,7 @@ check kernel-doc "$logs/kernel-doc.log" bash -c "
 	cd '$PR_ROOT' && out=\$(perl '$PR_KSRC/scripts/kernel-doc' -none -Wall $kdoc_files 2>&1)
 	printf '%s' \"\$out\"; [ -z \"\$out\" ]"
 
-"$PR_ROOT/scripts/place-in-tree.sh"
+flock "$PR_BUILD/.build.lock" "$PR_ROOT/scripts/place-in-tree.sh"
 
 if [ -f "$x86/.config" ]; then
 	check "sparse C=2 + W=1 (clang, x86_64)" "$logs/sparse-clang.log" \

@@ -29,7 +29,7 @@
 
 /* Pages of the area in most tests. */
 #define AT_PAGES	16
-#define AT_RACE_MS	300
+#define AT_RACE_MS	1000
 #define AT_CLOSE_TIMEOUT_MS	30000
 
 struct at_ctx {

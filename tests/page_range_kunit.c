@@ -29,7 +29,7 @@ MODULE_IMPORT_NS(PAGE_RANGE_NS);
 
 #define PR_MAX_MAPS	4
 /* How long each race test runs. */
-#define PR_RACE_MS	300
+#define PR_RACE_MS	1000
 /* How long teardown waits for the test's mm to close a VMA. */
 #define PR_CLOSE_TIMEOUT	(30 * HZ)
 
