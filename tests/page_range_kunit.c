@@ -789,7 +789,8 @@ struct pr_worker {
 	u32 round;
 };
 
-static void pr_race_error(struct pr_race *race, const char *fmt, ...)
+static __printf(2, 3) void pr_race_error(struct pr_race *race,
+					  const char *fmt, ...)
 {
 	va_list args;
 
