@@ -159,7 +159,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_register_vma, PAGE_RANGE_NS);
  *
  * Called from the caller's vm_ops->close of the registered VMA (not of a
  * copy: see page_range_register_vma()). From now on page_range_use()
- * fails with -ESRCH for pages that are not present, the shrinker still
+ * fails with -ESRCH, used pages stay used until stopped, the shrinker still
  * frees available pages but no longer zaps anything, and the range never
  * looks up a VMA again: whatever is mapped at the old address later is
  * not ours.
@@ -296,8 +296,9 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
  *
  * Context: Process context; may sleep. Takes mm_lock and the mmap lock.
  * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
- * -ENOMEM; -ESRCH if the VMA was closed or the mm is gone; or the error of
- * vm_insert_page(). On error, the slots before the failing one are used.
+ * -ENOMEM; -ESRCH if the VMA was closed (whether or not the pages are
+ * present) or the mm is gone; or the error of vm_insert_page(). On error,
+ * the slots before the failing one may be used.
  */
 int page_range_use(struct page_range *range, size_t start, size_t end)
 {
@@ -312,6 +313,11 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 	if (start > end || end > range->size) {
 		spin_unlock(&range->lock);
 		return -EINVAL;
+	}
+	/* Nobody can see the pages any more: make none of them used. */
+	if (range->vma_closed) {
+		spin_unlock(&range->lock);
+		return -ESRCH;
 	}
 	for (i = start; i < end; i++) {
 		info = &range->pages[i];

@@ -739,11 +739,15 @@ static void page_range_test_owner_exit(struct kunit *test)
 	PR_EXPECT_STATES(test, range, F, F, U, U);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 
+	/* Nothing becomes used once the VMA is gone, present or not. */
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 1), -ESRCH);
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 2, 4), -ESRCH);
 	/* Used pages can still be read and released. */
 	KUNIT_EXPECT_EQ(test, page_range_fill_zero(range, 2 * PAGE_SIZE, 8), 0);
 	page_range_stop_using(range, 0, 4);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 2, 3), -ESRCH);
+	PR_EXPECT_STATES(test, range, F, F, A, A);
 	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
 	PR_EXPECT_STATES(test, range, F, F, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
