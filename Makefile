@@ -63,7 +63,7 @@ deps:
 	scripts/deps.sh
 
 clean:
-	rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order Module.symvers \
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order Module.symvers .module-common.o \
 		tests/*.o tests/*.ko tests/*.mod tests/*.mod.c tests/.*.cmd \
 		tests/*.order
 
