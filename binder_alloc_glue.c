@@ -656,18 +656,27 @@ static int pr_allocators_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(pr_allocators);
 
-/*
- * binder_page_range/ with a file "allocators" that summarises every
- * allocator; each allocator adds a file of its own there.
+/**
+ * pr_alloc_module_init() - set up what all allocators share
+ *
+ * Creates binder_page_range/ in debugfs with a file "allocators" that
+ * summarises every allocator; each allocator adds a file of its own there.
+ *
+ * Context: Module init, before the first pr_alloc_init().
  */
-static void pr_alloc_debugfs_init(void)
+void pr_alloc_module_init(void)
 {
 	pr_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
 	debugfs_create_file("allocators", 0444, pr_debugfs_root, NULL,
 			    &pr_allocators_fops);
 }
 
-static void pr_alloc_debugfs_exit(void)
+/**
+ * pr_alloc_module_exit() - undo pr_alloc_module_init()
+ *
+ * Context: Module exit, after the last pr_alloc_release().
+ */
+void pr_alloc_module_exit(void)
 {
 	debugfs_remove_recursive(pr_debugfs_root);
 	pr_debugfs_root = NULL;
@@ -874,16 +883,3 @@ void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats)
 	spin_unlock(&alloc->lock);
 }
 EXPORT_SYMBOL_NS_GPL(pr_alloc_get_stats, PAGE_RANGE_NS);
-
-static int __init pr_module_init(void)
-{
-	pr_alloc_debugfs_init();
-	return 0;
-}
-module_init(pr_module_init);
-
-static void __exit pr_module_exit(void)
-{
-	pr_alloc_debugfs_exit();
-}
-module_exit(pr_module_exit);

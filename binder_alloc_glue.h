@@ -145,4 +145,8 @@ void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats);
 void pr_alloc_release_to_user(struct pr_alloc *alloc,
 			      struct pr_buffer *buffer);
 
+/* For this module's init and exit only. */
+void pr_alloc_module_init(void);
+void pr_alloc_module_exit(void);
+
 #endif /* _BINDER_PAGE_RANGE_ALLOC_H */

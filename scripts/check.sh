@@ -3,8 +3,9 @@
 #
 # Everything "make check" does: install what is missing, build the x86_64
 # kernel (clang, module =m) and the UML kernel (gcc, built-in), run the
-# KUnit suite on both, run the static checks, and print the totals as one
-# line "N passed, N failed". Exits non-zero on any failure.
+# KUnit suites on both and the userspace tests in the x86_64 VM, run the
+# static checks, and print the totals as one line "N passed, N failed".
+# Exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -30,7 +31,8 @@ step() {
 "$PR_ROOT/scripts/kernel-src.sh" || pr_die "could not unpack the kernel"
 
 step "x86_64 kernel" "$PR_ROOT/scripts/vm-kernel.sh"
-step "kunit-x86_64" "$PR_ROOT/scripts/vm-run.sh"
+step "user tests" "$PR_ROOT/scripts/build-user.sh"
+step "x86_64 VM" env PR_VM_TESTS="$PR_BUILD/user" "$PR_ROOT/scripts/vm-run.sh"
 step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
 step "static" "$PR_ROOT/scripts/static-checks.sh"
 

@@ -30,6 +30,7 @@ suite=${PR_VM_SUITE:-kunit-x86_64}
 modules=${PR_VM_MODULES-$PR_SUBDIR/binder_page_range.ko}
 kunit_modules=${PR_VM_KUNIT_MODULES-$PR_SUBDIR/tests/binder_page_range_kunit.ko}
 tests_dir=${PR_VM_TESTS:-}
+user_suite=${PR_VM_USER_SUITE:-user-x86_64}
 vm_timeout=${PR_VM_TIMEOUT:-900}
 vm_idle=${PR_VM_IDLE:-300}
 logdir=$PR_BUILD/logs
@@ -73,6 +74,8 @@ say() { echo "PR-VM: $*" > /dev/kmsg; }
 bad() { echo "PR-VM-FAIL: $*" > /dev/kmsg; fail=$((fail + 1)); }
 # Copy a command's output into the kernel log line by line.
 to_kmsg() { while IFS= read -r l; do echo "  $l" > /dev/kmsg; done; }
+# The same for userspace tests, whose TAP lines the host counts.
+ut_kmsg() { while IFS= read -r l; do echo "PR-UT: $l" > /dev/kmsg; done; }
 
 say "init started, kernel $(uname -r)"
 
@@ -101,7 +104,7 @@ if [ -d /tests ]; then
 			continue
 		fi
 		say "run $t"
-		{ "$t"; echo $? > /tmp/rc; } 2>&1 | to_kmsg
+		{ "$t"; echo $? > /tmp/rc; } 2>&1 | ut_kmsg
 		rc=$(cat /tmp/rc)
 		[ "$rc" = 0 ] || bad "test $t exited $rc"
 	done
@@ -248,9 +251,14 @@ parse_ktap() {
 	{
 		s = $0
 		sub(/^\[ *[0-9]+\.[0-9]+\] /, "", s)
-		if (s ~ /^KTAP version [0-9]+$/)
+		if (s ~ /^KTAP version [0-9]+$/) {
 			f = sprintf("%s/%03d.log", dir, ++n)
-		if (n)
+			on = 1
+		} else if (s ~ /^PR-/) {
+			# /init and userspace tests: never part of a KTAP block.
+			on = 0
+		}
+		if (on)
 			print > f
 	}' "$log"
 
@@ -304,6 +312,23 @@ parse_ktap() {
 	fi
 }
 
+# Userspace tests print TAP (kselftest harness): count their cases.
+parse_user() {
+	local lines
+
+	upassed=0 ufailed=0
+	[ -n "$tests_dir" ] || return 0
+	lines=$(sed -nE 's/^\[ *[0-9]+\.[0-9]+\] PR-UT: //p' "$log")
+	upassed=$(grep -E '^ok [0-9]+ ' <<< "$lines" | grep -vc '# SKIP' || true)
+	ufailed=$(grep -cE '^not ok [0-9]+ ' <<< "$lines" || true)
+	grep -E '^(not )?ok [0-9]+ |^# (Totals|FAILED)' <<< "$lines" >&2 || true
+	if [ $((upassed + ufailed)) -eq 0 ]; then
+		pr_log "$user_suite: no userspace test results"
+		ufailed=1
+	fi
+	pr_log "$user_suite: $upassed passed, $ufailed failed"
+}
+
 main() {
 	local end line fails
 
@@ -325,6 +350,7 @@ main() {
 	done < <(grep -E 'PR-VM-FAIL: ' "$log" || true)
 
 	parse_ktap
+	parse_user
 
 	if ! "$PR_ROOT/scripts/log-scan.sh" "$log" >&2; then
 		problem "kernel reports in the log (lockdep, KASAN, WARNING, BUG, ...)"
@@ -337,7 +363,10 @@ main() {
 		tail -n 30 "$log" >&2
 	fi
 	pr_result "$suite" "$passed" "$fails"
-	[ "$fails" -eq 0 ]
+	if [ -n "$tests_dir" ]; then
+		pr_result "$user_suite" "$upassed" "$ufailed"
+	fi
+	[ "$fails" -eq 0 ] && [ "$ufailed" -eq 0 ]
 }
 
 # main and exit on one line: bash reads a script as it runs, and an edit

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace tests of /dev/binder_page_range, with the kernel's kselftest
+ * harness. Run as root in the test VM, after insmod.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "uapi/binder_page_range.h"
+
+#define AREA	(256 * 1024)
+
+struct ep {
+	int fd;
+	__u8 *area;
+	size_t size;
+};
+
+static int ep_open(struct ep *ep, __u32 id, size_t size)
+{
+	ep->fd = open(BPR_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ep->fd < 0)
+		return -1;
+	ep->size = size;
+	ep->area = NULL;
+	if (size) {
+		ep->area = mmap(NULL, size, PROT_READ, MAP_SHARED, ep->fd, 0);
+		if (ep->area == MAP_FAILED)
+			return -1;
+	}
+	if (id && ioctl(ep->fd, BPR_IOC_BIND, &id))
+		return -1;
+	return 0;
+}
+
+static void ep_close(struct ep *ep)
+{
+	if (ep->area && ep->area != MAP_FAILED)
+		munmap(ep->area, ep->size);
+	close(ep->fd);
+}
+
+static void fill(__u8 *buf, size_t len, __u32 seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (__u8)(seed * 131 + i * 7 + (i >> 9));
+}
+
+static int send_msg(int fd, __u32 target, const void *data, size_t size,
+		    __u32 flags, struct bpr_message *reply)
+{
+	struct bpr_transaction tr = {
+		.send = {
+			.target = target,
+			.flags = flags,
+			.data = (uintptr_t)data,
+			.size = size,
+		},
+	};
+	int ret = ioctl(fd, BPR_IOC_TRANSACT, &tr);
+
+	if (!ret && reply)
+		*reply = tr.reply;
+	return ret;
+}
+
+static int stats(int fd, struct bpr_stats *st)
+{
+	return ioctl(fd, BPR_IOC_STATS, st);
+}
+
+TEST(version)
+{
+	struct bpr_version v;
+	int fd = open(BPR_DEVICE, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, BPR_IOC_VERSION, &v));
+	EXPECT_EQ(BPR_VERSION, v.version);
+	EXPECT_EQ(BPR_AREA_MAX, v.area_max);
+	close(fd);
+}
+
+TEST(bad_ioctls)
+{
+	int fd = open(BPR_DEVICE, O_RDWR);
+	__u64 off = 0;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, _IO(BPR_IOC_MAGIC, 0x7f)));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(fd, BPR_IOC_VERSION, (void *)16));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, BPR_IOC_TRANSACT, (void *)16));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, BPR_IOC_STATS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	/* Nothing mapped, nothing to free. */
+	EXPECT_EQ(-1, ioctl(fd, BPR_IOC_FREE, &off));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST(mmap_rules)
+{
+	int fd = open(BPR_DEVICE, O_RDWR);
+	__u8 *a, *b;
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, AREA, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EPERM, errno);
+	a = mmap(NULL, AREA, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	b = mmap(NULL, AREA, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, b);
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-1, mprotect(a, AREA, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* No partial unmap, no shrinking or moving. */
+	EXPECT_EQ(-1, munmap(a + 4096, 4096));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mremap(a, AREA, AREA / 2, 0));
+	EXPECT_EQ(MAP_FAILED, mremap(a, AREA, AREA, MREMAP_MAYMOVE |
+				     MREMAP_FIXED, a + 16 * AREA));
+	EXPECT_EQ(0, munmap(a, AREA));
+	close(fd);
+}
+
+TEST(bind)
+{
+	int a = open(BPR_DEVICE, O_RDWR), b = open(BPR_DEVICE, O_RDWR);
+	__u32 id = 100, other = 101, zero = 0;
+
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, ioctl(a, BPR_IOC_BIND, &id));
+	EXPECT_EQ(-1, ioctl(a, BPR_IOC_BIND, &other));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-1, ioctl(b, BPR_IOC_BIND, &id));
+	EXPECT_EQ(EADDRINUSE, errno);
+	EXPECT_EQ(-1, ioctl(b, BPR_IOC_BIND, &zero));
+	EXPECT_EQ(EINVAL, errno);
+	/* Released on close. */
+	close(a);
+	EXPECT_EQ(0, ioctl(b, BPR_IOC_BIND, &id));
+	close(b);
+}
+
+TEST(send_errors)
+{
+	struct ep rx, tx;
+	__u8 buf[64] = { 0 };
+
+	ASSERT_EQ(0, ep_open(&rx, 200, 64 * 1024));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	EXPECT_EQ(-1, send_msg(tx.fd, 4242, buf, 8, BPR_SEND_ONEWAY, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, send_msg(tx.fd, 200, (void *)16, 8, BPR_SEND_ONEWAY,
+			       NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, send_msg(tx.fd, 200, buf, 8, 0x80, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	/* More than the area holds. */
+	EXPECT_EQ(-1, send_msg(tx.fd, 200, buf, 1 << 30, BPR_SEND_ONEWAY,
+			       NULL));
+	EXPECT_EQ(ENOSPC, errno);
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
+/* Oneway messages arrive intact where the receiver's mapping shows them. */
+TEST(oneway)
+{
+	size_t sizes[] = { 0, 1, 4095, 4096, 4097, 20000 };
+	struct bpr_message m;
+	struct bpr_stats st;
+	struct ep rx, tx;
+	__u8 buf[20000];
+	__u64 offs[6];
+	int i;
+
+	ASSERT_EQ(0, ep_open(&rx, 300, AREA));
+	ASSERT_EQ(0, ep_open(&tx, 301, 0));
+	for (i = 0; i < 6; i++) {
+		fill(buf, sizes[i], i);
+		ASSERT_EQ(0, send_msg(tx.fd, 300, buf, sizes[i],
+				      BPR_SEND_ONEWAY, NULL));
+	}
+	ASSERT_EQ(0, stats(rx.fd, &st));
+	EXPECT_EQ(6, st.messages_queued);
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+		EXPECT_EQ(sizes[i], m.size);
+		EXPECT_EQ(301, m.sender);
+		EXPECT_EQ(BPR_MSG_ONEWAY, m.flags);
+		EXPECT_EQ(0, m.transaction);
+		fill(buf, sizes[i], i);
+		EXPECT_EQ(0, memcmp(rx.area + m.offset, buf, sizes[i]));
+		offs[i] = m.offset;
+	}
+	/* Free, then neither a second free nor a stray offset works. */
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &offs[i]));
+	EXPECT_EQ(-1, ioctl(rx.fd, BPR_IOC_FREE, &offs[2]));
+	EXPECT_EQ(EINVAL, errno);
+	offs[0] = AREA + 8;
+	EXPECT_EQ(-1, ioctl(rx.fd, BPR_IOC_FREE, &offs[0]));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, stats(rx.fd, &st));
+	EXPECT_EQ(0, st.buffers_allocated);
+	EXPECT_EQ(0, st.messages_queued);
+	EXPECT_EQ(0, st.pages_used);
+	EXPECT_EQ(AREA, st.free_space);
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
+TEST(nonblock_and_poll)
+{
+	struct ep rx, tx;
+	struct bpr_message m;
+	struct pollfd p;
+	int flags;
+
+	ASSERT_EQ(0, ep_open(&rx, 400, AREA));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	flags = fcntl(rx.fd, F_GETFL);
+	ASSERT_EQ(0, fcntl(rx.fd, F_SETFL, flags | O_NONBLOCK));
+	EXPECT_EQ(-1, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+	EXPECT_EQ(EAGAIN, errno);
+	p.fd = rx.fd;
+	p.events = POLLIN;
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	ASSERT_EQ(0, send_msg(tx.fd, 400, "x", 1, BPR_SEND_ONEWAY, NULL));
+	EXPECT_EQ(1, poll(&p, 1, 1000));
+	EXPECT_TRUE(p.revents & POLLIN);
+	EXPECT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+	EXPECT_EQ('x', rx.area[m.offset]);
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
+/* A server in a child process answers two-way transactions. */
+static void serve(__u32 id, int ready_fd, int count, int use_write_read)
+{
+	struct bpr_write_read wr = { 0 };
+	struct bpr_message m;
+	__u8 buf[70000];
+	struct ep ep;
+	int i;
+
+	if (ep_open(&ep, id, AREA))
+		_exit(2);
+	if (write(ready_fd, "r", 1) != 1)
+		_exit(3);
+	if (ioctl(ep.fd, BPR_IOC_RECEIVE, &m))
+		_exit(4);
+	for (i = 0; i < count; i++) {
+		/* The reply: each byte of the request plus one. */
+		size_t j;
+
+		for (j = 0; j < m.size; j++)
+			buf[j] = ep.area[m.offset + j] + 1;
+		if (use_write_read) {
+			wr.flags = BPR_WR_FREE | BPR_WR_REPLY |
+				   (i + 1 < count ? BPR_WR_RECEIVE : 0);
+			wr.free_offset = m.offset;
+			wr.reply.transaction = m.transaction;
+			wr.reply.data = (uintptr_t)buf;
+			wr.reply.size = m.size;
+			if (ioctl(ep.fd, BPR_IOC_WRITE_READ, &wr))
+				_exit(5);
+			m = wr.message;
+		} else {
+			struct bpr_reply rp = {
+				.transaction = m.transaction,
+				.data = (uintptr_t)buf,
+				.size = m.size,
+			};
+
+			if (ioctl(ep.fd, BPR_IOC_REPLY, &rp) ||
+			    ioctl(ep.fd, BPR_IOC_FREE, &m.offset))
+				_exit(6);
+			if (i + 1 < count && ioctl(ep.fd, BPR_IOC_RECEIVE, &m))
+				_exit(7);
+		}
+	}
+	ep_close(&ep);
+	_exit(0);
+}
+
+static pid_t start_server(__u32 id, int count, int use_write_read)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		close(p[0]);
+		serve(id, p[1], count, use_write_read);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+static void check_two_way(struct __test_metadata *_metadata,
+			  int use_write_read)
+{
+	size_t sizes[] = { 0, 8, 4096, 5000, 65536 };
+	struct bpr_message reply = { 0 };
+	__u8 buf[65536];
+	struct ep cl;
+	int i, status;
+	size_t j;
+	pid_t pid;
+
+	pid = start_server(500, 5, use_write_read);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, ep_open(&cl, 501, AREA));
+	for (i = 0; i < 5; i++) {
+		fill(buf, sizes[i], i + 10);
+		if (use_write_read) {
+			struct bpr_write_read wr = {
+				.flags = BPR_WR_SEND | (i ? BPR_WR_FREE : 0),
+				.free_offset = reply.offset,
+				.send = {
+					.target = 500,
+					.data = (uintptr_t)buf,
+					.size = sizes[i],
+				},
+			};
+
+			ASSERT_EQ(0, ioctl(cl.fd, BPR_IOC_WRITE_READ, &wr));
+			reply = wr.message;
+		} else {
+			if (i)
+				ASSERT_EQ(0, ioctl(cl.fd, BPR_IOC_FREE,
+						   &reply.offset));
+			ASSERT_EQ(0, send_msg(cl.fd, 500, buf, sizes[i], 0,
+					      &reply));
+		}
+		EXPECT_EQ(sizes[i], reply.size);
+		EXPECT_EQ(BPR_MSG_REPLY, reply.flags);
+		for (j = 0; j < sizes[i]; j++)
+			if (cl.area[reply.offset + j] != (__u8)(buf[j] + 1))
+				break;
+		EXPECT_EQ(sizes[i], j);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ep_close(&cl);
+}
+
+TEST(two_way)
+{
+	check_two_way(_metadata, 0);
+}
+
+TEST(two_way_write_read)
+{
+	check_two_way(_metadata, 1);
+}
+
+/* A receiver that never frees: senders get ENOSPC, nothing else grows. */
+TEST(receiver_never_frees)
+{
+	struct bpr_stats st;
+	struct ep rx, tx;
+	__u8 buf[8192] = { 1 };
+	int sent = 0;
+
+	ASSERT_EQ(0, ep_open(&rx, 600, 64 * 1024));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	while (!send_msg(tx.fd, 600, buf, sizeof(buf), BPR_SEND_ONEWAY, NULL))
+		sent++;
+	EXPECT_EQ(ENOSPC, errno);
+	/* Oneway messages get half the area. */
+	EXPECT_EQ(4, sent);
+	ASSERT_EQ(0, stats(rx.fd, &st));
+	EXPECT_EQ(4, st.messages_queued);
+	EXPECT_EQ(4, st.buffers_allocated);
+	EXPECT_EQ(0, st.free_async_space);
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
+/* A receiver exits with queued messages; the waiting sender gets an error. */
+TEST(receiver_exits)
+{
+	struct bpr_message reply;
+	struct ep cl;
+	int p[2], status;
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct bpr_stats st = { 0 };
+		struct ep ep;
+
+		close(p[0]);
+		if (ep_open(&ep, 700, AREA) || write(p[1], "r", 1) != 1)
+			_exit(2);
+		while (!stats(ep.fd, &st) && st.messages_queued < 2)
+			usleep(1000);
+		_exit(0);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	ASSERT_EQ(0, ep_open(&cl, 0, AREA));
+	ASSERT_EQ(0, send_msg(cl.fd, 700, "a", 1, BPR_SEND_ONEWAY, NULL));
+	EXPECT_EQ(-1, send_msg(cl.fd, 700, "b", 1, 0, &reply));
+	EXPECT_EQ(ECONNRESET, errno);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(-1, send_msg(cl.fd, 700, "c", 1, BPR_SEND_ONEWAY, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	ep_close(&cl);
+}
+
+/* The sender is killed mid-transaction: the reply is dropped, not leaked. */
+TEST(sender_killed)
+{
+	struct bpr_message m;
+	struct bpr_stats st;
+	struct bpr_reply rp;
+	struct ep srv;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ep_open(&srv, 800, AREA));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct ep cl;
+
+		if (ep_open(&cl, 0, AREA))
+			_exit(2);
+		send_msg(cl.fd, 800, "q", 1, 0, &m);
+		_exit(3);
+	}
+	ASSERT_EQ(0, ioctl(srv.fd, BPR_IOC_RECEIVE, &m));
+	EXPECT_NE(0, m.transaction);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	rp.transaction = m.transaction;
+	rp.data = (uintptr_t)"r";
+	rp.size = 1;
+	EXPECT_EQ(-1, ioctl(srv.fd, BPR_IOC_REPLY, &rp));
+	EXPECT_EQ(ECONNRESET, errno);
+	/* Once answered, the transaction is gone. */
+	EXPECT_EQ(-1, ioctl(srv.fd, BPR_IOC_REPLY, &rp));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, ioctl(srv.fd, BPR_IOC_FREE, &m.offset));
+	ASSERT_EQ(0, stats(srv.fd, &st));
+	EXPECT_EQ(0, st.buffers_allocated);
+	ep_close(&srv);
+}
+
+static void *blocked_receive(void *arg)
+{
+	struct bpr_message m;
+	long ret = ioctl(*(int *)arg, BPR_IOC_RECEIVE, &m);
+
+	return (void *)(ret ? (long)errno : 0L);
+}
+
+/* close() wakes a thread blocked in receive. */
+TEST(close_while_receiving)
+{
+	pthread_t t;
+	void *res;
+	int fd = open(BPR_DEVICE, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receive, &fd));
+	usleep(100000);
+	close(fd);
+	ASSERT_EQ(0, pthread_join(t, &res));
+	EXPECT_EQ(EBADF, (long)res);
+}
+
+/* A child after fork has no mapping, and cannot use the parent's file. */
+TEST(fork_child)
+{
+	struct ep ep;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ep_open(&ep, 900, AREA));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		unsigned char vec;
+		struct bpr_stats st;
+
+		if (mincore(ep.area, 4096, &vec) != -1 || errno != ENOMEM)
+			_exit(2);
+		if (stats(ep.fd, &st) != -1 || errno != EPERM)
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ep_close(&ep);
+}
+
+/* Idle pages are reclaimed by drop_caches; traffic afterwards is intact. */
+TEST(reclaim_drop_caches)
+{
+	struct bpr_message m;
+	struct bpr_stats st;
+	struct ep rx, tx;
+	__u8 buf[65536];
+	int fd, i;
+
+	ASSERT_EQ(0, ep_open(&rx, 1000, AREA));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	for (i = 0; i < 3; i++) {
+		fill(buf, sizeof(buf), i);
+		ASSERT_EQ(0, send_msg(tx.fd, 1000, buf, sizeof(buf), 0x1, NULL));
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+		EXPECT_EQ(0, memcmp(rx.area + m.offset, buf, sizeof(buf)));
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &m.offset));
+	}
+	ASSERT_EQ(0, stats(rx.fd, &st));
+	EXPECT_LT(0, st.pages_available);
+	EXPECT_EQ(0, st.pages_used);
+
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, write(fd, "2\n", 2));
+	close(fd);
+	ASSERT_EQ(0, stats(rx.fd, &st));
+	EXPECT_EQ(0, st.pages_available);
+	EXPECT_EQ(st.pages_total, st.pages_free);
+
+	fill(buf, sizeof(buf), 99);
+	ASSERT_EQ(0, send_msg(tx.fd, 1000, buf, sizeof(buf), 0x1, NULL));
+	ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+	EXPECT_EQ(0, memcmp(rx.area + m.offset, buf, sizeof(buf)));
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
+TEST_HARNESS_MAIN
