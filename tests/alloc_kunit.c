@@ -242,6 +242,8 @@ static bool at_alloc_free_in_order(struct kunit *test, struct pr_alloc *alloc,
 {
 	int perm[AT_N], i, j;
 
+	/* Thousands of rounds: let others run (and the watchdog see it). */
+	cond_resched();
 	memset(buffers, 0, AT_N * sizeof(buffers[0]));
 	at_permutation(perm, AT_N, aorder);
 	for (i = 0; i < AT_N; i++) {

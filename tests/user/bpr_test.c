@@ -570,4 +570,257 @@ TEST(reclaim_drop_caches)
 	ep_close(&rx);
 }
 
+/* ---- stress ---- */
+
+#define STRESS_ID	1200
+#define STRESS_SENDERS	4	/* two threads here, two processes */
+#define STRESS_SECONDS	4
+#define STRESS_MAX	(1024 * 1024)
+
+struct stress {
+	int stop;		/* 1: senders stop; 2: the receiver too */
+	__u64 sent[STRESS_SENDERS];
+	__u64 received[STRESS_SENDERS];
+	__u64 bad;
+	__u64 nospace;
+};
+
+struct stress_sender {
+	struct stress *sh;
+	int index;
+	int fd;
+	__u8 *area;
+};
+
+static int stress_stop(struct stress *sh)
+{
+	return __atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE);
+}
+
+static __u64 checksum(const __u8 *p, size_t len)
+{
+	__u64 sum = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sum = (sum ^ p[i]) * 1099511628211ULL;
+	return sum;
+}
+
+/*
+ * A message of at least 16 bytes starts with its sender, its sequence
+ * number and the checksum of the rest; shorter ones carry a pattern only.
+ */
+static void stress_fill(__u8 *buf, size_t size, __u32 sender, __u32 seq)
+{
+	__u64 sum;
+
+	fill(buf, size, sender * 65536 + seq);
+	if (size < 16)
+		return;
+	sum = checksum(buf + 16, size - 16);
+	memcpy(buf, &sender, 4);
+	memcpy(buf + 4, &seq, 4);
+	memcpy(buf + 8, &sum, 8);
+}
+
+static void *stress_send(void *arg)
+{
+	struct stress_sender *s = arg;
+	struct bpr_message reply;
+	unsigned int rnd = 12345 + s->index;
+	__u8 *buf = malloc(STRESS_MAX);
+	__u32 seq = 0;
+
+	if (!buf)
+		return NULL;
+	while (!stress_stop(s->sh)) {
+		size_t size = rand_r(&rnd) % 4 ? rand_r(&rnd) % 8192 :
+			      rand_r(&rnd) % (STRESS_MAX + 1);
+		int oneway = rand_r(&rnd) & 1, tries = 0;
+		__u64 sum;
+
+		stress_fill(buf, size, s->index, seq);
+		sum = checksum(buf, size);
+		while (send_msg(s->fd, STRESS_ID, buf, size,
+				oneway ? BPR_SEND_ONEWAY : 0, &reply)) {
+			if (errno != ENOSPC || ++tries > 10000) {
+				__atomic_add_fetch(&s->sh->bad, 1,
+						   __ATOMIC_RELAXED);
+				goto out;
+			}
+			__atomic_add_fetch(&s->sh->nospace, 1,
+					   __ATOMIC_RELAXED);
+			usleep(200);
+		}
+		seq++;
+		__atomic_add_fetch(&s->sh->sent[s->index], 1, __ATOMIC_RELAXED);
+		if (oneway)
+			continue;
+		/* The receiver answers with the checksum it computed. */
+		if (reply.size != 8 || memcmp(s->area + reply.offset, &sum, 8))
+			__atomic_add_fetch(&s->sh->bad, 1, __ATOMIC_RELAXED);
+		ioctl(s->fd, BPR_IOC_FREE, &reply.offset);
+	}
+out:
+	free(buf);
+	return NULL;
+}
+
+static void *stress_receive(void *arg)
+{
+	struct stress_sender *r = arg;
+	struct stress *sh = r->sh;
+	struct bpr_message m;
+	struct pollfd p = { .fd = r->fd, .events = POLLIN };
+	__u8 *area = mmap(NULL, BPR_AREA_MAX, PROT_READ, MAP_SHARED, r->fd, 0);
+
+	if (area == MAP_FAILED)
+		return NULL;
+	for (;;) {
+		__u32 sender = 0, seq = 0;
+		__u64 sum, want;
+		__u8 *data;
+
+		if (poll(&p, 1, 100) == 0) {
+			if (stress_stop(sh) == 2)
+				break;
+			continue;
+		}
+		if (ioctl(r->fd, BPR_IOC_RECEIVE, &m))
+			continue;
+		data = area + m.offset;
+		sender = m.sender - STRESS_ID - 1;
+		if (sender < STRESS_SENDERS)
+			__atomic_add_fetch(&sh->received[sender], 1,
+					   __ATOMIC_RELAXED);
+		else
+			__atomic_add_fetch(&sh->bad, 1, __ATOMIC_RELAXED);
+		if (m.size >= 16) {
+			memcpy(&seq, data + 4, 4);
+			memcpy(&want, data + 8, 8);
+			if (memcmp(data, &sender, 4) ||
+			    checksum(data + 16, m.size - 16) != want)
+				__atomic_add_fetch(&sh->bad, 1,
+						   __ATOMIC_RELAXED);
+		}
+		sum = checksum(data, m.size);
+		if (m.transaction) {
+			struct bpr_write_read wr = {
+				.flags = BPR_WR_FREE | BPR_WR_REPLY,
+				.free_offset = m.offset,
+				.reply = {
+					.transaction = m.transaction,
+					.data = (uintptr_t)&sum,
+					.size = sizeof(sum),
+				},
+			};
+
+			if (ioctl(r->fd, BPR_IOC_WRITE_READ, &wr))
+				__atomic_add_fetch(&sh->bad, 1,
+						   __ATOMIC_RELAXED);
+		} else if (ioctl(r->fd, BPR_IOC_FREE, &m.offset)) {
+			__atomic_add_fetch(&sh->bad, 1, __ATOMIC_RELAXED);
+		}
+	}
+	munmap(area, BPR_AREA_MAX);
+	return NULL;
+}
+
+static int stress_open_sender(struct stress_sender *s, struct stress *sh,
+			      int index)
+{
+	__u32 id = STRESS_ID + 1 + index;
+
+	s->sh = sh;
+	s->index = index;
+	s->fd = open(BPR_DEVICE, O_RDWR | O_CLOEXEC);
+	if (s->fd < 0 || ioctl(s->fd, BPR_IOC_BIND, &id))
+		return -1;
+	s->area = mmap(NULL, 64 * 1024, PROT_READ, MAP_SHARED, s->fd, 0);
+	return s->area == MAP_FAILED ? -1 : 0;
+}
+
+/*
+ * Threads and processes send oneway and two-way messages of random sizes
+ * (0 to 1 MiB) to one receiver for a bounded time; every message arrives
+ * once, intact, and at the end every buffer and page is accounted for.
+ */
+TEST(stress)
+{
+	struct stress_sender senders[STRESS_SENDERS], rx;
+	struct stress *sh;
+	pthread_t rt, st[2];
+	struct bpr_stats stt;
+	__u32 id = STRESS_ID;
+	pid_t pids[2];
+	int i, status, waited;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	rx.sh = sh;
+	rx.fd = open(BPR_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, rx.fd);
+	ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_BIND, &id));
+	ASSERT_EQ(0, pthread_create(&rt, NULL, stress_receive, &rx));
+
+	for (i = 0; i < 2; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (!pids[i]) {
+			if (stress_open_sender(&senders[i], sh, i))
+				_exit(2);
+			stress_send(&senders[i]);
+			_exit(0);
+		}
+	}
+	for (i = 2; i < STRESS_SENDERS; i++) {
+		ASSERT_EQ(0, stress_open_sender(&senders[i], sh, i));
+		ASSERT_EQ(0, pthread_create(&st[i - 2], NULL,
+					    stress_send, &senders[i]));
+	}
+
+	sleep(STRESS_SECONDS);
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		ASSERT_EQ(0, pthread_join(st[i], NULL));
+	}
+	/* Every sent message must arrive; give the receiver time to drain. */
+	for (waited = 0; waited < 200; waited++) {
+		__u64 s = 0, r = 0;
+
+		for (i = 0; i < STRESS_SENDERS; i++) {
+			s += sh->sent[i];
+			r += sh->received[i];
+		}
+		if (s == r)
+			break;
+		usleep(50000);
+	}
+	__atomic_store_n(&sh->stop, 2, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+
+	EXPECT_EQ(0, sh->bad);
+	for (i = 0; i < STRESS_SENDERS; i++) {
+		EXPECT_LT(0, sh->sent[i]);
+		EXPECT_EQ(sh->sent[i], sh->received[i]);
+		TH_LOG("sender %d: %llu messages", i,
+		       (unsigned long long)sh->sent[i]);
+	}
+	TH_LOG("%llu retries after ENOSPC", (unsigned long long)sh->nospace);
+	ASSERT_EQ(0, stats(rx.fd, &stt));
+	EXPECT_EQ(0, stt.messages_queued);
+	EXPECT_EQ(0, stt.buffers_allocated);
+	EXPECT_EQ(0, stt.pages_used);
+	EXPECT_EQ(stt.pages_total * 4096, stt.free_space);
+	for (i = 2; i < STRESS_SENDERS; i++)
+		close(senders[i].fd);
+	close(rx.fd);
+	munmap(sh, sizeof(*sh));
+}
+
 TEST_HARNESS_MAIN
