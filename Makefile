@@ -3,7 +3,7 @@
 # Kbuild reads ./Kbuild; this Makefile is for people.
 #
 #   make check        install what is missing, build, run every test suite
-#   make demo         boot the x86_64 VM, load the module, run its suite
+#   make demo         boot the x86_64 VM, load the module, run the demo
 #   make              build the module against KDIR (default: the project's
 #                     own x86_64 kernel, built on first use)
 #   make KDIR=/lib/modules/$(uname -r)/build
@@ -39,7 +39,9 @@ check:
 	scripts/check.sh
 
 demo: vm-kernel
-	PR_VERBOSE=1 scripts/vm-run.sh
+	scripts/build-user.sh
+	PR_VM_DEMO=1 PR_VM_KUNIT_MODULES= PR_VM_SUITE=demo \
+		PR_VM_TESTS=$(PR_BUILD)/demo scripts/vm-run.sh
 
 kunit: kunit-x86_64 kunit-uml
 

@@ -2,16 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the userspace tests (tests/user/*.c) statically, with the kernel's
-# kselftest harness, into $PR_BUILD/user for the VM's /tests.
+# kselftest harness, into $PR_BUILD/user for the VM's /tests, and the demo
+# (demo/*.c) into $PR_BUILD/demo.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 "$PR_ROOT/scripts/kernel-src.sh"
-out=$PR_BUILD/user
-mkdir -p "$out"
-for src in "$PR_ROOT"/tests/user/*.c; do
-	bin=$out/$(basename "$src" .c)
-	gcc -static -O2 -g -Wall -Werror \
-		-I"$PR_KSRC/tools/testing/selftests" -I"$PR_ROOT" \
-		-o "$bin" "$src" -lpthread
+for dir in tests/user:user demo:demo; do
+	out=$PR_BUILD/${dir#*:}
+	mkdir -p "$out"
+	for src in "$PR_ROOT/${dir%:*}"/*.c; do
+		gcc -static -O2 -g -Wall -Werror \
+			-I"$PR_KSRC/tools/testing/selftests" -I"$PR_ROOT" \
+			-o "$out/$(basename "$src" .c)" "$src" -lpthread
+	done
 done
