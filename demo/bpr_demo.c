@@ -22,7 +22,7 @@
 
 #define SERVER_ID	1
 #define CLIENT_ID	2
-#define REPLY_AREA	(1 << 20)
+#define REPLY_AREA	(1024 * 1024)
 
 static void die(const char *what)
 {
@@ -68,9 +68,10 @@ static void show_stats(const char *when, int fd)
 
 	if (ioctl(fd, BPR_IOC_STATS, &st))
 		die("stats");
-	printf("  [server pages %-28s] %4llu total: %4llu used, %4llu idle (reclaimable), %4llu free; %llu buffers, %llu queued\n",
+	printf("  [server pages %-26s] %4llu total: %4llu used, ",
 	       when, (unsigned long long)st.pages_total,
-	       (unsigned long long)st.pages_used,
+	       (unsigned long long)st.pages_used);
+	printf("%4llu idle (reclaimable), %4llu free; %llu buffers, %llu queued\n",
 	       (unsigned long long)st.pages_available,
 	       (unsigned long long)st.pages_free,
 	       (unsigned long long)st.buffers_allocated,
@@ -148,17 +149,21 @@ static void exchange(int fd, const __u8 *area, size_t size, int rounds,
 	if (have_reply && ioctl(fd, BPR_IOC_FREE, &wr.message.offset))
 		die("free");
 	secs = now() - start;
-	printf("  %8zu-byte messages: %5d round trips in %6.3f s: %8.0f round trips/s, %8.2f MB/s\n",
-	       size, rounds, secs, rounds / secs, size * rounds / secs / 1e6);
+	printf("  %8zu-byte messages: %5d round trips in %6.3f s: ",
+	       size, rounds, secs);
+	printf("%8.0f round trips/s, %8.2f MB/s\n",
+	       rounds / secs, size * rounds / secs / 1e6);
 	free(buf);
 }
 
-static void drop_caches(void)
+/* Ask every shrinker in the system to give memory back. */
+static void reclaim(void)
 {
-	int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	const char *path = "/proc/sys/vm/drop_caches";
+	int fd = open(path, O_WRONLY);
 
 	if (fd < 0 || write(fd, "2\n", 2) != 2)
-		die("drop_caches (needs root)");
+		die(path);
 	close(fd);
 }
 
@@ -177,10 +182,11 @@ int main(void)
 	sfd = open_endpoint(SERVER_ID, BPR_AREA_MAX, &sarea);
 	if (ioctl(sfd, BPR_IOC_VERSION, &v))
 		die("version");
-	printf("binder page range demo: module protocol %u, receive areas up to %u KiB\n",
+	printf("binder page range demo: protocol %u, areas up to %u KiB\n",
 	       v.version, v.area_max >> 10);
-	printf("The server maps a %u KiB read-only area; the client sends it messages that the kernel copies once, straight into that area.\n",
+	printf("The server maps a %u KiB read-only area; the client sends it\n",
 	       BPR_AREA_MAX >> 10);
+	printf("messages that the kernel copies once, straight into that area.\n");
 
 	/* The server runs in its own thread, blocked in the kernel between requests. */
 	srv.fd = sfd;
@@ -191,14 +197,17 @@ int main(void)
 	cfd = open_endpoint(CLIENT_ID, REPLY_AREA, &carea);
 	show_stats("before any message", sfd);
 
-	printf("\n1. Messages of several sizes (each round trip: the client sends, the server checks and replies):\n");
+	printf("\n1. Messages of several sizes (a round trip: the client sends,\n");
+	printf("   the server checks the bytes in its area and replies):\n");
 	for (i = 0; i < 4; i++)
 		exchange(cfd, carea, sizes[i], rounds[i], &t);
 	show_stats("after the traffic", sfd);
-	printf("  Freed buffers leave their pages mapped and idle: the next message reuses them without allocating.\n");
+	printf("  Freed buffers leave their pages mapped and idle: the next\n");
+	printf("  message reuses them without allocating.\n");
 
-	printf("\n2. Memory pressure: the kernel asks every shrinker to give memory back (echo 2 > /proc/sys/vm/drop_caches).\n");
-	drop_caches();
+	printf("\n2. Memory pressure: the kernel asks every shrinker to give\n");
+	printf("   memory back (echo 2 > /proc/sys/vm/drop_caches).\n");
+	reclaim();
 	show_stats("after memory pressure", sfd);
 	printf("  The idle pages went back to the system; nothing in use was touched.\n");
 
@@ -208,7 +217,7 @@ int main(void)
 	show_stats("after traffic resumed", sfd);
 	printf("  Pages came back on demand, zeroed, as messages needed them.\n");
 
-	printf("\nSummary: %lu messages sent, %lu replies confirmed the bytes arrived intact: %s\n",
+	printf("\nSummary: %lu messages sent, %lu confirmed intact by the server: %s\n",
 	       t.sent, t.intact, t.sent == t.intact ? "all intact" : "MISMATCH");
 	printf("\nTo use the module on your own machine:\n"
 	       "  make KDIR=/lib/modules/$(uname -r)/build && sudo insmod binder_page_range.ko\n");
