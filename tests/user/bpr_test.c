@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -821,6 +822,18 @@ TEST(stress)
 		close(senders[i].fd);
 	close(rx.fd);
 	munmap(sh, sizeof(*sh));
+}
+
+/* The module cannot be unloaded while a file is open. */
+TEST(unload_refused_while_open)
+{
+	int fd = open(BPR_DEVICE, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "binder_page_range",
+			      O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
