@@ -34,7 +34,10 @@
 #include "binder_alloc_glue.h"
 #include "uapi/binder_page_range.h"
 
-/* Messages one endpoint may have queued: bounds kernel memory per peer. */
+/*
+ * Messages one endpoint may have queued or received and not yet answered:
+ * bounds the kernel memory its peers can make it hold.
+ */
 #define BPR_MAX_QUEUED	4096
 
 /**
@@ -46,6 +49,7 @@
  * @queue: messages delivered but not yet received
  * @pending: two-way transactions received and not yet replied to
  * @queued: length of @queue
+ * @npending: length of @pending
  * @id: the bound endpoint id, 0 if none
  * @dead: the file was released; nothing more is queued
  * @flushes: counts close() calls on the file, to wake blocked receivers
@@ -59,6 +63,7 @@ struct bpr_proc {
 	struct list_head queue;
 	struct list_head pending;
 	unsigned int queued;
+	unsigned int npending;
 	u32 id;
 	bool dead;
 	unsigned int flushes;
@@ -302,11 +307,11 @@ static int bpr_send(struct bpr_proc *proc, const struct bpr_send *send,
 		return -ENXIO;
 
 	ret = -ENOMEM;
-	msg = kzalloc(sizeof(*msg), GFP_KERNEL);
+	msg = kzalloc(sizeof(*msg), GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		goto err_put_target;
 	if (!oneway) {
-		txn = kzalloc(sizeof(*txn), GFP_KERNEL);
+		txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
 		if (!txn)
 			goto err_free_msg;
 		kref_init(&txn->ref);
@@ -336,7 +341,8 @@ static int bpr_send(struct bpr_proc *proc, const struct bpr_send *send,
 	spin_unlock(&proc->lock);
 
 	spin_lock(&target->lock);
-	if (target->dead || target->queued >= BPR_MAX_QUEUED) {
+	if (target->dead ||
+	    target->queued + target->npending >= BPR_MAX_QUEUED) {
 		ret = target->dead ? -ECONNRESET : -ENOSPC;
 		spin_unlock(&target->lock);
 		if (txn)
@@ -401,8 +407,14 @@ static int bpr_receive(struct bpr_proc *proc, struct bpr_message __user *out,
 		if (msg) {
 			list_del(&msg->entry);
 			proc->queued--;
-			if (msg->txn)
-				list_add_tail(&msg->txn->entry, &proc->pending);
+			/*
+			 * Read under the lock: once on the pending list the
+			 * transaction may be answered and freed by another
+			 * thread. It goes there only after the copy out.
+			 */
+			bpr_fill_message(proc, msg->buffer, msg->size,
+					 msg->sender, msg->flags,
+					 msg->txn ? msg->txn->id : 0, kout);
 		}
 		flushed = proc->flushes != flushes;
 		spin_unlock(&proc->lock);
@@ -418,20 +430,22 @@ static int bpr_receive(struct bpr_proc *proc, struct bpr_message __user *out,
 			return ret;
 	}
 
-	bpr_fill_message(proc, msg->buffer, msg->size, msg->sender,
-			 msg->flags, msg->txn ? msg->txn->id : 0, kout);
 	if (out && copy_to_user(out, kout, sizeof(*kout))) {
 		/* Nothing is lost: the message goes back to the front. */
 		spin_lock(&proc->lock);
-		if (msg->txn)
-			list_del(&msg->txn->entry);
 		list_add(&msg->entry, &proc->queue);
 		proc->queued++;
 		spin_unlock(&proc->lock);
 		return -EFAULT;
 	}
 	pr_alloc_release_to_user(&proc->alloc, msg->buffer);
-	/* A two-way message's reference moves to the pending list. */
+	if (msg->txn) {
+		/* The message's reference moves to the pending list. */
+		spin_lock(&proc->lock);
+		list_add_tail(&msg->txn->entry, &proc->pending);
+		proc->npending++;
+		spin_unlock(&proc->lock);
+	}
 	kfree(msg);
 	return 0;
 }
@@ -446,6 +460,7 @@ static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp)
 	list_for_each_entry(t, &proc->pending, entry) {
 		if (t->id == rp->transaction) {
 			list_del(&t->entry);
+			proc->npending--;
 			txn = t;
 			break;
 		}
@@ -455,6 +470,14 @@ static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp)
 		return -EINVAL;
 
 	buffer = bpr_copy_in(txn->sender, rp->data, rp->size, false);
+	if (PTR_ERR_OR_ZERO(buffer) == -EFAULT) {
+		/* Our own bad pointer: the transaction stays, to retry. */
+		spin_lock(&proc->lock);
+		list_add(&txn->entry, &proc->pending);
+		proc->npending++;
+		spin_unlock(&proc->lock);
+		return -EFAULT;
+	}
 	if (IS_ERR(buffer)) {
 		/* The sender learns why there is no reply; -ESRCH: it is gone. */
 		ret = PTR_ERR(buffer);
@@ -480,6 +503,19 @@ static int bpr_free(struct bpr_proc *proc, u64 offset)
 		return PTR_ERR(buffer);
 	pr_alloc_free_buf(&proc->alloc, buffer);
 	return 0;
+}
+
+/*
+ * Tell userspace where its reply is. If that fails, nobody could ever free
+ * the reply: free it now.
+ */
+static int bpr_put_reply(struct bpr_proc *proc, struct bpr_message __user *out,
+			 const struct bpr_message *reply)
+{
+	if (!copy_to_user(out, reply, sizeof(*reply)))
+		return 0;
+	bpr_free(proc, reply->offset);
+	return -EFAULT;
 }
 
 static int bpr_write_read(struct bpr_proc *proc, struct file *file,
@@ -510,8 +546,7 @@ static int bpr_write_read(struct bpr_proc *proc, struct file *file,
 		if (ret)
 			return ret;
 		if (!(wr.send.flags & BPR_SEND_ONEWAY))
-			return copy_to_user(&uwr->message, &wr.message,
-					    sizeof(wr.message)) ? -EFAULT : 0;
+			return bpr_put_reply(proc, &uwr->message, &wr.message);
 	}
 	if (wr.flags & BPR_WR_RECEIVE)
 		return bpr_receive(proc, &uwr->message, &wr.message,
@@ -575,8 +610,9 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = bpr_send(proc, &tr.send, &tr.reply);
 		if (ret || (tr.send.flags & BPR_SEND_ONEWAY))
 			return ret;
-		return copy_to_user(&((struct bpr_transaction __user *)uarg)->reply,
-				    &tr.reply, sizeof(tr.reply)) ? -EFAULT : 0;
+		return bpr_put_reply(proc,
+				     &((struct bpr_transaction __user *)uarg)->reply,
+				     &tr.reply);
 	}
 	case BPR_IOC_RECEIVE: {
 		struct bpr_message msg;
@@ -654,11 +690,16 @@ static int bpr_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* close(): wake receivers blocked in this file, which return -EBADF. */
+/*
+ * close() by the owner: wake receivers blocked in this file, which return
+ * -EBADF. A child closing its inherited copy does not disturb the owner.
+ */
 static int bpr_flush(struct file *file, fl_owner_t id)
 {
 	struct bpr_proc *proc = file->private_data;
 
+	if (current->mm != proc->alloc.range.mm)
+		return 0;
 	spin_lock(&proc->lock);
 	proc->flushes++;
 	spin_unlock(&proc->lock);
@@ -687,6 +728,7 @@ static int bpr_release(struct inode *inode, struct file *file)
 	list_splice_init(&proc->queue, &queue);
 	list_splice_init(&proc->pending, &pending);
 	proc->queued = 0;
+	proc->npending = 0;
 	spin_unlock(&proc->lock);
 	mutex_unlock(&bpr_ids_lock);
 

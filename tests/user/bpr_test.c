@@ -507,6 +507,71 @@ TEST(close_while_receiving)
 	EXPECT_EQ(EBADF, (long)res);
 }
 
+/* A reply whose bytes cannot be read fails with EFAULT and can be retried. */
+TEST(reply_retry_after_efault)
+{
+	struct bpr_message m;
+	struct bpr_reply rp;
+	struct ep srv;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ep_open(&srv, 1100, AREA));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct bpr_message reply;
+		struct ep cl;
+
+		if (ep_open(&cl, 0, AREA) ||
+		    send_msg(cl.fd, 1100, "q", 1, 0, &reply))
+			_exit(2);
+		_exit(reply.size == 2 && !memcmp(cl.area + reply.offset, "ok", 2) ?
+		      0 : 3);
+	}
+	ASSERT_EQ(0, ioctl(srv.fd, BPR_IOC_RECEIVE, &m));
+	rp.transaction = m.transaction;
+	rp.data = 16;
+	rp.size = 2;
+	EXPECT_EQ(-1, ioctl(srv.fd, BPR_IOC_REPLY, &rp));
+	EXPECT_EQ(EFAULT, errno);
+	rp.data = (uintptr_t)"ok";
+	EXPECT_EQ(0, ioctl(srv.fd, BPR_IOC_REPLY, &rp));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ep_close(&srv);
+}
+
+/* A child closing its inherited copy does not wake the owner's receivers. */
+TEST(child_close_does_not_wake)
+{
+	struct ep rx, tx;
+	pthread_t t;
+	void *res;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, ep_open(&rx, 1400, AREA));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receive, &rx.fd));
+	usleep(100000);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(rx.fd);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	usleep(100000);
+	/* Still waiting: the message is what wakes it. */
+	ASSERT_EQ(0, send_msg(tx.fd, 1400, "m", 1, BPR_SEND_ONEWAY, NULL));
+	ASSERT_EQ(0, pthread_join(t, &res));
+	EXPECT_EQ(0, (long)res);
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
 /* A child after fork has no mapping, and cannot use the parent's file. */
 TEST(fork_child)
 {
