@@ -81,6 +81,22 @@ static int send_msg(int fd, __u32 target, const void *data, size_t size,
 	return ret;
 }
 
+/* The first number in @path after @key (or at the start), or -1. */
+static long read_kb(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	char line[128];
+	long val = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			val = atol(line + strlen(key));
+	fclose(f);
+	return val;
+}
+
 static int stats(int fd, struct bpr_stats *st)
 {
 	return ioctl(fd, BPR_IOC_STATS, st);
@@ -392,13 +408,19 @@ TEST(receiver_never_frees)
 	struct bpr_stats st;
 	struct ep rx, tx;
 	__u8 buf[8192] = { 1 };
-	int sent = 0;
+	int sent = 0, i;
 
 	ASSERT_EQ(0, ep_open(&rx, 600, 64 * 1024));
 	ASSERT_EQ(0, ep_open(&tx, 0, 0));
 	while (!send_msg(tx.fd, 600, buf, sizeof(buf), BPR_SEND_ONEWAY, NULL))
 		sent++;
 	EXPECT_EQ(ENOSPC, errno);
+	/* Refused sends leave nothing behind. */
+	for (i = 0; i < 2000; i++) {
+		EXPECT_EQ(-1, send_msg(tx.fd, 600, buf, 8, BPR_SEND_ONEWAY,
+				       NULL));
+		EXPECT_EQ(ENOSPC, errno);
+	}
 	/* Oneway messages get half the area. */
 	EXPECT_EQ(4, sent);
 	ASSERT_EQ(0, stats(rx.fd, &st));
@@ -899,6 +921,103 @@ TEST(unload_refused_while_open)
 			      O_NONBLOCK));
 	EXPECT_EQ(EWOULDBLOCK, errno);
 	close(fd);
+}
+
+/* ---- real memory pressure ---- */
+
+/* Filling memory under emulation takes a while: a longer timeout. */
+FIXTURE(pressure) {
+	int unused;
+};
+
+FIXTURE_SETUP(pressure)
+{
+}
+
+FIXTURE_TEARDOWN(pressure)
+{
+}
+
+/*
+ * A process allocating anonymous memory (there is no swap) drives free
+ * memory below the low watermark; kswapd reclaims and takes the idle
+ * pages back. Traffic afterwards is intact.
+ */
+TEST_F_TIMEOUT(pressure, reclaim, 240)
+{
+	struct bpr_message m;
+	struct bpr_stats st;
+	struct ep rx, tx;
+	__u8 buf[65536];
+	int i, status, *done;
+	pid_t pid;
+
+	ASSERT_EQ(0, ep_open(&rx, 1300, BPR_AREA_MAX));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	/* 1 MiB of messages, received and freed: their pages stay, idle. */
+	for (i = 0; i < 16; i++) {
+		fill(buf, sizeof(buf), i);
+		ASSERT_EQ(0, send_msg(tx.fd, 1300, buf, sizeof(buf),
+				      BPR_SEND_ONEWAY, NULL));
+	}
+	for (i = 0; i < 16; i++) {
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &m.offset));
+	}
+	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_LT(0, st.pages_available);
+
+	done = mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, done);
+	*done = 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/*
+		 * Fault memory in 1 MiB at a time until free memory is below
+		 * the low watermark (about min_free_kbytes * 5 / 4), and hold
+		 * it there, above the minimum, so the OOM killer stays away.
+		 */
+		long low = read_kb("/proc/sys/vm/min_free_kbytes", "") * 5 / 4;
+
+		while (!__atomic_load_n(done, __ATOMIC_ACQUIRE)) {
+			if (read_kb("/proc/meminfo", "MemFree:") < low) {
+				usleep(10000);
+				continue;
+			}
+			if (mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				 -1, 0) == MAP_FAILED)
+				break;
+		}
+		_exit(0);
+	}
+	for (i = 0; i < 1800; i++) {
+		ASSERT_EQ(0, stats(rx.fd, &st));
+		if (!st.pages_available)
+			break;
+		usleep(100000);
+	}
+	__atomic_store_n(done, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("after %d.%d s of pressure: %llu pages idle, %llu free",
+	       i / 10, i % 10, (unsigned long long)st.pages_available,
+	       (unsigned long long)st.pages_free);
+	EXPECT_EQ(0, st.pages_available);
+	EXPECT_EQ(st.pages_total, st.pages_free);
+	munmap(done, sizeof(*done));
+
+	for (i = 0; i < 8; i++) {
+		fill(buf, sizeof(buf), 1000 + i);
+		ASSERT_EQ(0, send_msg(tx.fd, 1300, buf, sizeof(buf),
+				      BPR_SEND_ONEWAY, NULL));
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
+		EXPECT_EQ(0, memcmp(rx.area + m.offset, buf, sizeof(buf)));
+		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &m.offset));
+	}
+	ep_close(&tx);
+	ep_close(&rx);
 }
 
 TEST_HARNESS_MAIN
