@@ -823,7 +823,11 @@ void pr_alloc_release(struct pr_alloc *alloc)
 		buffer = rb_entry(n, struct pr_buffer, rb_node);
 		pr_clear_on_free_locked(alloc, buffer);
 		pr_free_buf_locked(alloc, buffer);
-		/* Up to 512K buffers: let others in between. */
+		/*
+		 * Up to 512K buffers: let others in between. Safe to drop the
+		 * lock: nobody allocates or frees any more (the owner is
+		 * gone), and the loop starts again from rb_first().
+		 */
 		spin_unlock(&alloc->lock);
 		cond_resched();
 		spin_lock(&alloc->lock);

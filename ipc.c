@@ -24,7 +24,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
-#include <linux/sched/signal.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -54,6 +54,7 @@
  * @dead: the file was released; nothing more is queued
  * @flushes: counts close() calls on the file, to wake blocked receivers
  * @release_work: the deferred release of the area
+ * @rcu: frees the structure after lockless lookups are done with it
  */
 struct bpr_proc {
 	struct kref ref;
@@ -68,6 +69,7 @@ struct bpr_proc {
 	bool dead;
 	unsigned int flushes;
 	struct work_struct release_work;
+	struct rcu_head rcu;
 };
 
 /**
@@ -118,7 +120,10 @@ struct bpr_msg {
 
 static struct page_range_shrinker bpr_shrinker;
 static struct workqueue_struct *bpr_wq;
-/* Endpoint id -> struct bpr_proc; writers hold bpr_ids_lock. */
+/*
+ * Endpoint id -> struct bpr_proc. Writers hold bpr_ids_lock; senders look
+ * up under RCU, which is why a proc is freed with kfree_rcu().
+ */
 static DEFINE_MUTEX(bpr_ids_lock);
 static DEFINE_XARRAY(bpr_ids);
 static atomic64_t bpr_txn_ids = ATOMIC64_INIT(0);
@@ -129,7 +134,7 @@ static void bpr_proc_release_work(struct work_struct *work)
 					     release_work);
 
 	pr_alloc_release(&proc->alloc);
-	kfree(proc);
+	kfree_rcu(proc, rcu);
 }
 
 /*
@@ -194,11 +199,17 @@ static struct bpr_proc *bpr_lookup(u32 id)
 {
 	struct bpr_proc *proc;
 
-	mutex_lock(&bpr_ids_lock);
+	/*
+	 * No lock: a proc found here may be past its release (then its last
+	 * reference is gone and the get fails, or it is marked dead and the
+	 * send fails), but its memory stays until an RCU grace period after
+	 * the last put.
+	 */
+	rcu_read_lock();
 	proc = xa_load(&bpr_ids, id);
 	if (proc && !kref_get_unless_zero(&proc->ref))
 		proc = NULL;
-	mutex_unlock(&bpr_ids_lock);
+	rcu_read_unlock();
 	return proc;
 }
 
@@ -277,6 +288,10 @@ static int bpr_wait_reply(struct bpr_proc *proc, struct bpr_txn *txn,
 		spin_unlock(&txn->lock);
 		return -EINTR;
 	}
+	/*
+	 * Done: bpr_txn_finish() wrote status and reply before setting it,
+	 * under txn->lock, and never writes them again.
+	 */
 	spin_unlock(&txn->lock);
 	if (txn->status)
 		return txn->status;
@@ -430,6 +445,11 @@ static int bpr_receive(struct bpr_proc *proc, struct bpr_message __user *out,
 			return ret;
 	}
 
+	/*
+	 * Off the queue and off the pending list, the message is ours alone:
+	 * the copy out can fault with no lock held. A release meanwhile is
+	 * impossible, as this ioctl holds the file.
+	 */
 	if (out && copy_to_user(out, kout, sizeof(*kout))) {
 		/* Nothing is lost: the message goes back to the front. */
 		spin_lock(&proc->lock);

@@ -10,21 +10,15 @@
 #include <linux/version.h>
 
 /*
- * 6.13 passes symbol namespaces as string literals; 6.12 stringifies a bare
- * identifier.
+ * 6.13 passes symbol namespaces as string literals (6.12 stringifies a bare
+ * identifier), and dropped the lock argument of list_lru_walk_cb: the lock
+ * an isolate callback holds is then the list's own, list->lock.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #define PAGE_RANGE_NS BINDER_PAGE_RANGE
+#define PAGE_RANGE_LRU_CB_HAS_LOCK_ARG 1
 #else
 #define PAGE_RANGE_NS "BINDER_PAGE_RANGE"
-#endif
-
-/*
- * 6.13 dropped the lock argument of list_lru_walk_cb: the lock an isolate
- * callback holds is then the list's own, list->lock.
- */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
-#define PAGE_RANGE_LRU_CB_HAS_LOCK_ARG 1
 #endif
 
 #endif /* _BINDER_PAGE_RANGE_COMPAT_H */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/user/bpr_util.h"
 #include "uapi/binder_page_range.h"
 
 #define SERVER_ID	1
@@ -28,16 +29,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "demo: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static __u64 checksum(const __u8 *p, size_t len)
-{
-	__u64 sum = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sum = (sum ^ p[i]) * 1099511628211ULL;
-	return sum;
 }
 
 static double now(void)

@@ -474,7 +474,7 @@ static void pr_alloc_test_best_fit_ties(struct kunit *test)
 	at_expect_one_free_buffer(test, alloc);
 }
 
-/* Async buffers take from half the area, counting their bookkeeping. */
+/* Async buffers take from half the area, each charged its size. */
 static void pr_alloc_test_async_space(struct kunit *test)
 {
 	struct pr_alloc *alloc = at_alloc(test);

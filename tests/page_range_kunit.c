@@ -772,7 +772,6 @@ static void page_range_test_destroy(struct kunit *test)
 /* ---- races ---- */
 
 struct pr_race {
-	struct kunit *test;
 	struct page_range *range;
 	struct page_range_shrinker *prs;
 	unsigned long uaddr;
@@ -870,7 +869,6 @@ static struct pr_race *pr_race_new(struct kunit *test, struct pr_map *map)
 
 	KUNIT_ASSERT_NOT_NULL(test, race);
 	ctx->race = race;
-	race->test = test;
 	race->prs = pr_prs(test);
 	if (map) {
 		race->range = &map->range;

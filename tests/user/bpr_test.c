@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "bpr_util.h"
 #include "uapi/binder_page_range.h"
 
 #define AREA	(256 * 1024)
@@ -466,6 +467,26 @@ TEST(receiver_exits)
 	ep_close(&cl);
 }
 
+/*
+ * A child process that sends a two-way "q" to @target and exits 0 if the
+ * reply is @want (with @want NULL, it is expected to be killed waiting).
+ */
+static pid_t fork_client(__u32 target, const char *want)
+{
+	struct bpr_message reply;
+	struct ep cl;
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (ep_open(&cl, 0, AREA) || send_msg(cl.fd, target, "q", 1, 0, &reply))
+		_exit(2);
+	if (!want || reply.size != strlen(want) ||
+	    memcmp(cl.area + reply.offset, want, reply.size))
+		_exit(3);
+	_exit(0);
+}
+
 /* The sender is killed mid-transaction: the reply is dropped, not leaked. */
 TEST(sender_killed)
 {
@@ -477,16 +498,8 @@ TEST(sender_killed)
 	pid_t pid;
 
 	ASSERT_EQ(0, ep_open(&srv, 800, AREA));
-	pid = fork();
+	pid = fork_client(800, NULL);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct ep cl;
-
-		if (ep_open(&cl, 0, AREA))
-			_exit(2);
-		send_msg(cl.fd, 800, "q", 1, 0, &m);
-		_exit(3);
-	}
 	ASSERT_EQ(0, ioctl(srv.fd, BPR_IOC_RECEIVE, &m));
 	EXPECT_NE(0, m.transaction);
 	kill(pid, SIGKILL);
@@ -539,18 +552,8 @@ TEST(reply_retry_after_efault)
 	pid_t pid;
 
 	ASSERT_EQ(0, ep_open(&srv, 1100, AREA));
-	pid = fork();
+	pid = fork_client(1100, "ok");
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct bpr_message reply;
-		struct ep cl;
-
-		if (ep_open(&cl, 0, AREA) ||
-		    send_msg(cl.fd, 1100, "q", 1, 0, &reply))
-			_exit(2);
-		_exit(reply.size == 2 && !memcmp(cl.area + reply.offset, "ok", 2) ?
-		      0 : 3);
-	}
 	ASSERT_EQ(0, ioctl(srv.fd, BPR_IOC_RECEIVE, &m));
 	rp.transaction = m.transaction;
 	rp.data = 16;
@@ -683,16 +686,6 @@ struct stress_sender {
 static int stress_stop(struct stress *sh)
 {
 	return __atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE);
-}
-
-static __u64 checksum(const __u8 *p, size_t len)
-{
-	__u64 sum = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		sum = (sum ^ p[i]) * 1099511628211ULL;
-	return sum;
 }
 
 /*
