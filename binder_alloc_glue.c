@@ -45,6 +45,8 @@ static DEFINE_MUTEX(pr_alloc_list_lock);
 static LIST_HEAD(pr_alloc_list);
 static struct dentry *pr_debugfs_root;
 static atomic_t pr_alloc_ids = ATOMIC_INIT(0);
+/* Allocated buffers of every allocator, for leak checks. */
+static atomic_long_t pr_nr_buffers = ATOMIC_LONG_INIT(0);
 
 /* Size of @buffer: up to the next buffer, or to the end of the area. */
 static size_t pr_buffer_size_locked(struct pr_alloc *alloc,
@@ -98,6 +100,14 @@ static void pr_insert_free_buffer(struct pr_alloc *alloc,
 	}
 	rb_link_node(&new->rb_node, parent, p);
 	rb_insert_color(&new->rb_node, &alloc->free_buffers);
+	alloc->nr_free++;
+}
+
+static void pr_erase_free_buffer(struct pr_alloc *alloc,
+				 struct pr_buffer *buffer)
+{
+	rb_erase(&buffer->rb_node, &alloc->free_buffers);
+	alloc->nr_free--;
 }
 
 static void pr_insert_allocated_buffer(struct pr_alloc *alloc,
@@ -118,6 +128,8 @@ static void pr_insert_allocated_buffer(struct pr_alloc *alloc,
 	}
 	rb_link_node(&new->rb_node, parent, p);
 	rb_insert_color(&new->rb_node, &alloc->allocated_buffers);
+	alloc->nr_allocated++;
+	atomic_long_inc(&pr_nr_buffers);
 }
 
 static struct pr_buffer *pr_find_allocated(struct pr_alloc *alloc,
@@ -256,6 +268,9 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 		alloc->free_async_space += size;
 
 	rb_erase(&buffer->rb_node, &alloc->allocated_buffers);
+	alloc->nr_allocated--;
+	atomic_long_dec(&pr_nr_buffers);
+	alloc->allocated_bytes -= size;
 	buffer->free = true;
 	buffer->async = false;
 	buffer->allow_user_free = false;
@@ -263,7 +278,7 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 	if (!list_is_last(&buffer->entry, &alloc->buffers)) {
 		next = list_next_entry(buffer, entry);
 		if (next->free) {
-			rb_erase(&next->rb_node, &alloc->free_buffers);
+			pr_erase_free_buffer(alloc, next);
 			list_del(&next->entry);
 			kfree(next);
 		}
@@ -271,7 +286,7 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 	if (!list_is_first(&buffer->entry, &alloc->buffers)) {
 		prev = list_prev_entry(buffer, entry);
 		if (prev->free) {
-			rb_erase(&prev->rb_node, &alloc->free_buffers);
+			pr_erase_free_buffer(alloc, prev);
 			list_del(&buffer->entry);
 			kfree(buffer);
 			buffer = prev;
@@ -311,8 +326,11 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	if (ret)
 		return ERR_PTR(ret);
 
-	/* The remainder of a split; allocated here, as we may not sleep below. */
-	split = kzalloc(sizeof(*split), GFP_KERNEL);
+	/*
+	 * The remainder of a split; allocated here, as we may not sleep below.
+	 * Charged to the task that asks for the buffer: the sender.
+	 */
+	split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
 	if (!split)
 		return ERR_PTR(-ENOMEM);
 
@@ -331,7 +349,7 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 		goto out_unlock;
 	}
 
-	rb_erase(&buffer->rb_node, &alloc->free_buffers);
+	pr_erase_free_buffer(alloc, buffer);
 	buffer_size = pr_buffer_size_locked(alloc, buffer);
 	if (buffer_size > size) {
 		split->user_data = buffer->user_data + size;
@@ -349,8 +367,10 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	buffer->offsets_size = offsets_size;
 	buffer->extra_size = extra_size;
 	buffer->pid = current->tgid;
+	buffer->private = NULL;
 	buffer->debug_id = atomic_inc_return(&pr_buffer_debug_id);
 	pr_insert_allocated_buffer(alloc, buffer);
+	alloc->allocated_bytes += pr_buffer_size_locked(alloc, buffer);
 	if (is_async)
 		alloc->free_async_space -= size;
 
@@ -663,12 +683,26 @@ DEFINE_SHOW_ATTRIBUTE(pr_allocators);
  * summarises every allocator; each allocator adds a file of its own there.
  *
  * Context: Module init, before the first pr_alloc_init().
+ * Return: the debugfs directory, for the module's own files (an error
+ * pointer without debugfs, which debugfs_create_file() accepts).
  */
-void pr_alloc_module_init(void)
+struct dentry *pr_alloc_module_init(void)
 {
 	pr_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
 	debugfs_create_file("allocators", 0444, pr_debugfs_root, NULL,
 			    &pr_allocators_fops);
+	return pr_debugfs_root;
+}
+
+/**
+ * pr_alloc_nr_buffers() - allocated buffers of every allocator
+ *
+ * Context: Any context.
+ * Return: the number of buffers allocated and not yet freed.
+ */
+unsigned long pr_alloc_nr_buffers(void)
+{
+	return atomic_long_read(&pr_nr_buffers);
 }
 
 /**
@@ -728,13 +762,18 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_init, PAGE_RANGE_NS);
  * @alloc: the allocator
  * @vma: the new VMA
  *
- * The area is read-only for userspace (%VM_MAYWRITE is cleared so that
- * mprotect() cannot add write), not inherited by fork(), covers at most
- * 4 MiB of the VMA, and cannot be moved or split. Sets @vma's vm_ops.
+ * The area is read-only and not executable for userspace (%VM_MAYWRITE and
+ * %VM_MAYEXEC are cleared so that mprotect() cannot add either), starts at
+ * offset 0, is not inherited by fork(), covers at most 4 MiB of the VMA,
+ * and cannot be moved or split. It is %VM_IO: madvise(MADV_DOFORK) cannot
+ * make fork() copy it (a child would see every later message), and
+ * get_user_pages() (ptrace, process_vm_readv()) refuses it. Sets @vma's
+ * vm_ops.
  *
  * Context: The mmap handler (mmap lock held for writing).
- * Return: 0; -EPERM for a writable mapping; -EINVAL for a VMA of another
- * mm; -EBUSY if the allocator was mapped before; -ENOMEM.
+ * Return: 0; -EPERM for a writable or executable mapping; -EINVAL for a
+ * non-zero offset or a VMA of another mm; -EBUSY if the allocator was
+ * mapped before; -ENOMEM.
  */
 int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 {
@@ -743,9 +782,9 @@ int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 	size_t size;
 	int ret;
 
-	if (vma->vm_flags & VM_WRITE)
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
 		return -EPERM;
-	if (vma->vm_mm != alloc->range.mm)
+	if (vma->vm_pgoff || vma->vm_mm != alloc->range.mm)
 		return -EINVAL;
 
 	/*
@@ -756,16 +795,17 @@ int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 		return -EBUSY;
 
 	size = min(vma->vm_end - vma->vm_start, (unsigned long)SZ_4M);
-	buffer = kzalloc(sizeof(*buffer), GFP_KERNEL);
+	/* The owner's mmap handler: charged to the owner. */
+	buffer = kzalloc(sizeof(*buffer), GFP_KERNEL_ACCOUNT);
 	page_refs = kvcalloc(size >> PAGE_SHIFT, sizeof(*page_refs),
-			     GFP_KERNEL);
+			     GFP_KERNEL_ACCOUNT);
 	if (!buffer || !page_refs) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 
-	vm_flags_mod(vma, VM_DONTCOPY | VM_MIXEDMAP | VM_DONTEXPAND,
-		     VM_MAYWRITE);
+	vm_flags_mod(vma, VM_DONTCOPY | VM_MIXEDMAP | VM_DONTEXPAND | VM_IO,
+		     VM_MAYWRITE | VM_MAYEXEC);
 	/* The last step that can fail: see page_range_register_vma(). */
 	ret = page_range_register_vma(&alloc->range, vma);
 	if (ret < 0)
@@ -776,7 +816,7 @@ int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 
 	spin_lock(&alloc->lock);
 	alloc->page_refs = page_refs;
-	alloc->buffer_size = size;
+	WRITE_ONCE(alloc->buffer_size, size);
 	alloc->free_async_space = size / 2;
 	list_add(&buffer->entry, &alloc->buffers);
 	alloc->buffer = vma->vm_start;
@@ -837,6 +877,7 @@ void pr_alloc_release(struct pr_alloc *alloc)
 		kfree(buffer);
 	}
 	alloc->free_buffers = RB_ROOT;
+	alloc->nr_free = 0;
 	spin_unlock(&alloc->lock);
 
 	page_range_destroy(&alloc->range);
@@ -850,40 +891,39 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_release, PAGE_RANGE_NS);
  * @alloc: the allocator
  * @stats: filled in
  *
+ * In constant time, from running counters: userspace may ask as often as
+ * it likes.
+ *
  * Context: Process or atomic context, not interrupt context.
  */
 void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats)
 {
-	struct rb_node *n;
-	size_t i;
-
 	memset(stats, 0, sizeof(*stats));
 	stats->pages_total = page_range_num_pages(&alloc->range);
-	for (i = 0; i < stats->pages_total; i++) {
-		switch (page_range_get_state(&alloc->range, i)) {
-		case PAGE_RANGE_USED:
-			stats->pages_used++;
-			break;
-		case PAGE_RANGE_AVAILABLE:
-			stats->pages_available++;
-			break;
-		case PAGE_RANGE_FREE:
-			stats->pages_free++;
-			break;
-		}
-	}
+	page_range_get_counts(&alloc->range, &stats->pages_used,
+			      &stats->pages_available);
+	stats->pages_free = stats->pages_total - stats->pages_used -
+			    stats->pages_available;
 
 	spin_lock(&alloc->lock);
-	for (n = rb_first(&alloc->allocated_buffers); n; n = rb_next(n))
-		stats->buffers_allocated++;
-	for (n = rb_first(&alloc->free_buffers); n; n = rb_next(n)) {
-		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
-
-		stats->buffers_free++;
-		stats->free_space += pr_buffer_size_locked(alloc, buffer);
-	}
+	stats->buffers_allocated = alloc->nr_allocated;
+	stats->buffers_free = alloc->nr_free;
+	stats->free_space = alloc->buffer_size - alloc->allocated_bytes;
 	stats->free_async_space = alloc->free_async_space;
 	stats->pages_high = alloc->pages_high;
 	spin_unlock(&alloc->lock);
 }
 EXPORT_SYMBOL_NS_GPL(pr_alloc_get_stats, PAGE_RANGE_NS);
+
+/**
+ * pr_alloc_area_size() - size of the area
+ * @alloc: the allocator
+ *
+ * Context: Any context.
+ * Return: the bytes of the area, 0 until it is mapped.
+ */
+size_t pr_alloc_area_size(struct pr_alloc *alloc)
+{
+	return READ_ONCE(alloc->buffer_size);
+}
+EXPORT_SYMBOL_NS_GPL(pr_alloc_area_size, PAGE_RANGE_NS);

@@ -33,6 +33,8 @@ struct vm_area_struct;
  * @extra_size: bytes of extra buffers after the offsets
  * @user_data: user address of the buffer's first byte
  * @pid: pid of the task the buffer was allocated for
+ * @private: the owner's, e.g. what the buffer is charged to; the
+ *	allocator never looks at it
  *
  * A buffer's size is implicit: it extends to the next buffer's start, or
  * to the end of the area. The allocator owns @entry, @rb_node, @free,
@@ -55,6 +57,7 @@ struct pr_buffer {
 	size_t extra_size;
 	unsigned long user_data;
 	pid_t pid;
+	void *private;
 };
 
 /**
@@ -71,6 +74,9 @@ struct pr_buffer {
  * @page_refs: per page, the number of allocated buffers that touch it
  * @pages_high: the most pages ever used at once
  * @pages_used: pages touched by some allocated buffer
+ * @nr_allocated: buffers in @allocated_buffers
+ * @nr_free: buffers in @free_buffers
+ * @allocated_bytes: bytes of the allocated buffers, their full sizes
  * @mapped: an area was mapped (it may be closed since)
  * @closed: the area's VMA was closed: no new allocation
  * @pid: pid of the owner, for debugging output
@@ -89,6 +95,9 @@ struct pr_alloc {
 	u16 *page_refs;
 	size_t pages_high;
 	size_t pages_used;
+	size_t nr_allocated;
+	size_t nr_free;
+	size_t allocated_bytes;
 	bool mapped;
 	bool closed;
 	pid_t pid;
@@ -142,11 +151,14 @@ int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
 			      size_t bytes);
 
 void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats);
+size_t pr_alloc_area_size(struct pr_alloc *alloc);
 void pr_alloc_release_to_user(struct pr_alloc *alloc,
 			      struct pr_buffer *buffer);
 
+unsigned long pr_alloc_nr_buffers(void);
+
 /* For this module's init and exit only. */
-void pr_alloc_module_init(void);
+struct dentry *pr_alloc_module_init(void);
 void pr_alloc_module_exit(void);
 
 #endif /* _BINDER_PAGE_RANGE_ALLOC_H */

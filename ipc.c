@@ -8,25 +8,42 @@
  * buffer carved out of the receiver's area. The receiver frees the buffer
  * by its offset when done; pages no buffer needs go to the shrinker.
  *
+ * Any local user may open the device, so every peer is untrusted: the
+ * area goes away with its owner's file whatever its peers still hold,
+ * memory is charged to whoever causes it, one user can fill at most a
+ * quarter of another's area, waits on a peer are killable or restartable,
+ * and a buffer is handed to userspace only once the kernel is done with
+ * it. Documentation/uapi.rst states the model.
+ *
  * Lock order: bpr_ids_lock (mutex), then proc->lock, then txn->lock, then
  * the allocator's lock. Nothing sleeps under a spinlock: buffers are
  * allocated and filled before a message is queued, and freed after it is
  * taken off a queue.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
-#include <linux/completion.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/debugfs.h>
 #include <linux/err.h>
+#include <linux/freezer.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -38,33 +55,58 @@
  * Messages one endpoint may have queued or received and not yet answered:
  * bounds the kernel memory its peers can make it hold.
  */
-#define BPR_MAX_QUEUED	4096
+#define BPR_MAX_QUEUED		4096
+/*
+ * What one user may hold in another user's area, in messages and in
+ * bytes (a fraction of the area): binder's oneway-spam heuristic made a
+ * limit, per sending user rather than per process, so that forking does
+ * not buy more.
+ */
+#define BPR_USER_MAX_MSGS	(BPR_MAX_QUEUED / 4)
+#define BPR_USER_AREA_SHIFT	2
+
+#define BPR_SEND_FLAGS		(BPR_SEND_ONEWAY | BPR_SEND_CLEAR_BUF)
+#define BPR_WR_STEPS		(BPR_WR_FREE | BPR_WR_SEND | BPR_WR_REPLY | \
+				 BPR_WR_RECEIVE)
 
 /**
  * struct bpr_proc - one open file: an endpoint owner and its area
- * @ref: held by the file, by senders while they deliver, by transactions
+ * @ref: keeps the structure: held by the file until its area is torn
+ *	down, by senders while they deliver, by transactions it sent
+ * @active: users of the area: the file (one), and senders or repliers
+ *	copying into it; the last one out tears the area down
  * @alloc: the receive area's allocator
+ * @euid: the owner's effective uid when it opened the file
  * @lock: protects the fields below
  * @wait: receivers and poll wait here
  * @queue: messages delivered but not yet received
- * @pending: two-way transactions received and not yet replied to
+ * @pending: two-way transactions received and not yet replied to, by id
+ * @waiting: per thread (by global tid), the two-way transaction that
+ *	thread sent and waits for, or waited for until a signal came
+ * @quotas: per sending euid other than @euid, a struct bpr_quota
  * @queued: length of @queue
- * @npending: length of @pending
+ * @npending: size of @pending
+ * @next_txn_id: the last transaction id given out by this receiver
  * @id: the bound endpoint id, 0 if none
  * @dead: the file was released; nothing more is queued
  * @flushes: counts close() calls on the file, to wake blocked receivers
- * @release_work: the deferred release of the area
+ * @release_work: tears the area down once @active is zero
  * @rcu: frees the structure after lockless lookups are done with it
  */
 struct bpr_proc {
 	struct kref ref;
+	atomic_t active;
 	struct pr_alloc alloc;
+	kuid_t euid;
 	spinlock_t lock;	/* see kernel-doc above */
 	wait_queue_head_t wait;
 	struct list_head queue;
-	struct list_head pending;
+	struct rb_root pending;
+	struct xarray waiting;
+	struct xarray quotas;
 	unsigned int queued;
 	unsigned int npending;
+	u64 next_txn_id;
 	u32 id;
 	bool dead;
 	unsigned int flushes;
@@ -73,31 +115,53 @@ struct bpr_proc {
 };
 
 /**
+ * struct bpr_quota - what one user holds in one receiver's area
+ * @msgs: buffers of its messages, not yet freed by the receiver
+ * @bytes: their sizes
+ *
+ * Under the receiver's &bpr_proc.lock. Lives until the receiver's area is
+ * torn down, so buffers may point at it.
+ */
+struct bpr_quota {
+	unsigned int msgs;
+	u64 bytes;
+};
+
+/**
  * struct bpr_txn - a two-way transaction
- * @ref: held by the waiting sender and by the receiver's queue or list
- * @id: transaction id given to the receiver
+ * @ref: held by the sender's &bpr_proc.waiting and by the receiver's
+ *	queue or pending tree
+ * @id: transaction id, unique in the receiver
  * @sender: the sender, for the reply's buffer; holds a reference
- * @entry: in the receiver's &bpr_proc.pending once received
+ * @waiter: the sender's thread; holds a reference
+ * @node: in the receiver's &bpr_proc.pending once received
+ * @wait: the sender waits here
  * @lock: protects the fields below
- * @done: set when @status and @reply are final
- * @abandoned: the sender stopped waiting (signal)
+ * @done: set when @status and the reply are final
+ * @abandoned: the sender no longer wants the reply
  * @status: 0 with a reply, or why there is none
  * @reply: the reply buffer, in the sender's area
  * @reply_size: bytes in the reply
- * @completion: the sender waits here
+ * @reply_from: endpoint id of the replier
+ * @reply_pid: the replying process; a reference
+ * @reply_euid: the replier's effective uid
  */
 struct bpr_txn {
 	struct kref ref;
 	u64 id;
 	struct bpr_proc *sender;
-	struct list_head entry;
+	struct pid *waiter;
+	struct rb_node node;
+	wait_queue_head_t wait;
 	spinlock_t lock;	/* see kernel-doc above */
 	bool done;
 	bool abandoned;
 	int status;
 	struct pr_buffer *reply;
 	u64 reply_size;
-	struct completion completion;
+	u32 reply_from;
+	struct pid *reply_pid;
+	kuid_t reply_euid;
 };
 
 /**
@@ -107,6 +171,8 @@ struct bpr_txn {
  * @size: number of bytes
  * @sender: endpoint id of the sender
  * @flags: BPR_MSG_*
+ * @pid: the sending process; a reference
+ * @euid: the sender's effective uid
  * @txn: for a two-way message, the transaction (a reference)
  */
 struct bpr_msg {
@@ -115,7 +181,23 @@ struct bpr_msg {
 	u64 size;
 	u32 sender;
 	u32 flags;
+	struct pid *pid;
+	kuid_t euid;
 	struct bpr_txn *txn;
+};
+
+/**
+ * struct bpr_out - what one call hands to userspace
+ * @reply: a reply buffer described in the call's message
+ * @msg: a received message described in the call's message
+ *
+ * Handed over only after the description reached userspace: until then
+ * userspace cannot free the buffer, and if the copy fails the kernel still
+ * owns it.
+ */
+struct bpr_out {
+	struct pr_buffer *reply;
+	struct bpr_msg *msg;
 };
 
 static struct page_range_shrinker bpr_shrinker;
@@ -126,27 +208,19 @@ static struct workqueue_struct *bpr_wq;
  */
 static DEFINE_MUTEX(bpr_ids_lock);
 static DEFINE_XARRAY(bpr_ids);
-static atomic64_t bpr_txn_ids = ATOMIC64_INIT(0);
 
-static void bpr_proc_release_work(struct work_struct *work)
-{
-	struct bpr_proc *proc = container_of(work, struct bpr_proc,
-					     release_work);
+/* Live objects, for debugfs: all zero once every file is gone. */
+static atomic_long_t bpr_nr_procs;
+static atomic_long_t bpr_nr_areas;
+static atomic_long_t bpr_nr_txns;
+static atomic_long_t bpr_nr_msgs;
 
-	pr_alloc_release(&proc->alloc);
-	kfree_rcu(proc, rcu);
-}
-
-/*
- * The last reference may be dropped by a sender in another process, and
- * the release unmaps nothing but frees up to 4 MiB of pages: a worker does
- * it, as binder defers its release.
- */
 static void bpr_proc_free(struct kref *ref)
 {
 	struct bpr_proc *proc = container_of(ref, struct bpr_proc, ref);
 
-	queue_work(bpr_wq, &proc->release_work);
+	atomic_long_dec(&bpr_nr_procs);
+	kfree_rcu(proc, rcu);
 }
 
 static void bpr_proc_put(struct bpr_proc *proc)
@@ -154,11 +228,48 @@ static void bpr_proc_put(struct bpr_proc *proc)
 	kref_put(&proc->ref, bpr_proc_free);
 }
 
+/*
+ * The area's last user is gone: free its pages, buffers and quotas. A
+ * worker does it, as the last user may be a sender in another process,
+ * which should not pay for freeing up to 4 MiB of somebody else's pages.
+ */
+static void bpr_proc_release_work(struct work_struct *work)
+{
+	struct bpr_proc *proc = container_of(work, struct bpr_proc,
+					     release_work);
+	struct bpr_quota *quota;
+	unsigned long uid;
+
+	pr_alloc_release(&proc->alloc);
+	xa_for_each(&proc->quotas, uid, quota)
+		kfree(quota);
+	xa_destroy(&proc->quotas);
+	xa_destroy(&proc->waiting);
+	atomic_long_dec(&bpr_nr_areas);
+	/* The reference the file held. */
+	bpr_proc_put(proc);
+}
+
+/* Pin @proc's area for a copy into it; false once it is being torn down. */
+static bool bpr_area_get(struct bpr_proc *proc)
+{
+	return atomic_inc_not_zero(&proc->active);
+}
+
+static void bpr_area_put(struct bpr_proc *proc)
+{
+	if (atomic_dec_and_test(&proc->active))
+		queue_work(bpr_wq, &proc->release_work);
+}
+
 static void bpr_txn_free(struct kref *ref)
 {
 	struct bpr_txn *txn = container_of(ref, struct bpr_txn, ref);
 
+	put_pid(txn->waiter);
+	put_pid(txn->reply_pid);
 	bpr_proc_put(txn->sender);
+	atomic_long_dec(&bpr_nr_txns);
 	kfree(txn);
 }
 
@@ -167,9 +278,17 @@ static void bpr_txn_put(struct bpr_txn *txn)
 	kref_put(&txn->ref, bpr_txn_free);
 }
 
+/* Free a buffer whose bytes nobody was meant to see: zero them first. */
+static void bpr_free_unseen(struct pr_alloc *alloc, struct pr_buffer *buffer)
+{
+	buffer->clear_on_free = true;
+	pr_alloc_free_buf(alloc, buffer);
+}
+
 /*
- * Finish @txn with @status and, if the sender still waits, @reply; else
- * free @reply. Returns 0, or -ECONNRESET if the sender stopped waiting.
+ * Finish @txn with @status and, if the sender still wants it, @reply; else
+ * free @reply. The caller pins the sender's area if @reply is set.
+ * Returns 0, or -ECONNRESET if the sender stopped waiting.
  */
 static int bpr_txn_finish(struct bpr_txn *txn, int status,
 			  struct pr_buffer *reply, u64 size)
@@ -187,11 +306,39 @@ static int bpr_txn_finish(struct bpr_txn *txn, int status,
 	spin_unlock(&txn->lock);
 	if (abandoned) {
 		if (reply)
-			pr_alloc_free_buf(&txn->sender->alloc, reply);
+			bpr_free_unseen(&txn->sender->alloc, reply);
 		return -ECONNRESET;
 	}
-	complete(&txn->completion);
+	/* Our reference (queue or pending) keeps @txn alive across this. */
+	wake_up(&txn->wait);
 	return 0;
+}
+
+/*
+ * The sender gives @txn up (it started another transaction, or its file
+ * is released): a reply that came is freed unseen, one still to come will
+ * be dropped by the replier. Takes the waiting slot's reference. The
+ * sender's area is alive: we run in its owner's ioctl or release.
+ */
+static void bpr_txn_abandon(struct bpr_proc *proc, struct bpr_txn *txn)
+{
+	struct pr_buffer *reply;
+
+	spin_lock(&txn->lock);
+	txn->abandoned = true;
+	reply = txn->reply;
+	txn->reply = NULL;
+	spin_unlock(&txn->lock);
+	if (reply)
+		bpr_free_unseen(&proc->alloc, reply);
+	bpr_txn_put(txn);
+}
+
+static void bpr_msg_free(struct bpr_msg *msg)
+{
+	put_pid(msg->pid);
+	atomic_long_dec(&bpr_nr_msgs);
+	kfree(msg);
 }
 
 /* The endpoint bound to @id, with a reference, or NULL. */
@@ -213,19 +360,25 @@ static struct bpr_proc *bpr_lookup(u32 id)
 	return proc;
 }
 
-/* Bind @proc to @id: -EBUSY if it has an id, -EADDRINUSE if @id is taken. */
+/*
+ * Bind @proc to @id: -EPERM for a reserved id without CAP_IPC_OWNER,
+ * -EBUSY if @proc has an id, -EADDRINUSE if @id is taken.
+ */
 static int bpr_bind(struct bpr_proc *proc, u32 id)
 {
 	int ret;
 
 	if (!id)
 		return -EINVAL;
+	/* Like a port below 1024: services' ids are not for anyone to take. */
+	if (id <= BPR_ID_RESERVED_MAX && !capable(CAP_IPC_OWNER))
+		return -EPERM;
 	/* proc->id changes only under bpr_ids_lock: read it there. */
 	mutex_lock(&bpr_ids_lock);
 	if (proc->id) {
 		ret = -EBUSY;
 	} else {
-		ret = xa_insert(&bpr_ids, id, proc, GFP_KERNEL);
+		ret = xa_insert(&bpr_ids, id, proc, GFP_KERNEL_ACCOUNT);
 		if (ret == -EBUSY)
 			ret = -EADDRINUSE;
 	}
@@ -239,33 +392,194 @@ static int bpr_bind(struct bpr_proc *proc, u32 id)
 }
 
 /*
+ * The quota of the current user in @to, created on first use; NULL for
+ * the receiver's own user, who is not limited. Entries stay until @to's
+ * area is torn down, so the pointer stays valid while the area is pinned.
+ */
+static struct bpr_quota *bpr_quota_get(struct bpr_proc *to)
+{
+	kuid_t euid = current_euid();
+	struct bpr_quota *quota, *new;
+	int ret;
+
+	if (uid_eq(euid, to->euid))
+		return NULL;
+	quota = xa_load(&to->quotas, __kuid_val(euid));
+	if (quota)
+		return quota;
+	/* Charged to the sender, who asks for it. */
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+	ret = xa_insert(&to->quotas, __kuid_val(euid), new,
+			GFP_KERNEL_ACCOUNT);
+	if (!ret)
+		return new;
+	kfree(new);
+	if (ret != -EBUSY)
+		return ERR_PTR(ret);
+	/* Another thread of the same user was first. */
+	return xa_load(&to->quotas, __kuid_val(euid));
+}
+
+/* Reserve one message of @size in @to for @quota: -EDQUOT if over. */
+static int bpr_quota_charge(struct bpr_proc *to, struct bpr_quota *quota,
+			    u64 size)
+{
+	u64 limit = pr_alloc_area_size(&to->alloc) >> BPR_USER_AREA_SHIFT;
+	int ret = 0;
+
+	if (!quota)
+		return 0;
+	spin_lock(&to->lock);
+	if (quota->msgs >= BPR_USER_MAX_MSGS || size > limit ||
+	    quota->bytes > limit - size) {
+		ret = -EDQUOT;
+	} else {
+		quota->msgs++;
+		quota->bytes += size;
+	}
+	spin_unlock(&to->lock);
+	return ret;
+}
+
+static void bpr_quota_uncharge(struct bpr_proc *to, struct bpr_quota *quota,
+			       u64 size)
+{
+	if (!quota)
+		return;
+	spin_lock(&to->lock);
+	quota->msgs--;
+	quota->bytes -= size;
+	spin_unlock(&to->lock);
+}
+
+/*
  * Allocate a buffer of @size in @to's area and copy @size bytes from the
- * user address @data into it: the one copy of a message.
+ * user address @data into it: the one copy of a message. The caller pins
+ * @to's area. Bytes of a failed copy are zeroed before the space is reused.
  */
 static struct pr_buffer *bpr_copy_in(struct bpr_proc *to, u64 data, u64 size,
 				     bool async)
 {
 	struct pr_buffer *buffer;
+	size_t area = pr_alloc_area_size(&to->alloc);
 	int ret;
 
-	if (size > BPR_AREA_MAX)
-		return ERR_PTR(-ENOSPC);
+	if (!area)
+		return ERR_PTR(-ESRCH);
+	if (size > area)
+		return ERR_PTR(-EMSGSIZE);
 	buffer = pr_alloc_new_buf(&to->alloc, size, 0, 0, async);
 	if (IS_ERR(buffer))
 		return buffer;
 	ret = pr_alloc_copy_user_to_buffer(&to->alloc, buffer, 0,
 					   u64_to_user_ptr(data), size);
 	if (ret) {
-		pr_alloc_free_buf(&to->alloc, buffer);
+		bpr_free_unseen(&to->alloc, buffer);
 		return ERR_PTR(ret);
 	}
 	return buffer;
 }
 
-/* Fill @out for a message in @proc's area. */
-static void bpr_fill_message(struct bpr_proc *proc, struct pr_buffer *buffer,
-			     u64 size, u32 sender, u32 flags, u64 txn,
-			     struct bpr_message *out)
+/*
+ * Deliver @send from @proc: copy it into the target's area and queue it,
+ * with @txn for a two-way send (the queue takes a reference).
+ */
+static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
+		       struct bpr_txn *txn)
+{
+	bool oneway = send->flags & BPR_SEND_ONEWAY;
+	struct pr_buffer *buffer;
+	struct bpr_quota *quota;
+	struct bpr_proc *target;
+	struct bpr_msg *msg;
+	size_t area;
+	int ret;
+
+	target = bpr_lookup(send->target);
+	if (!target)
+		return -ENXIO;
+	ret = -ECONNRESET;
+	if (!bpr_area_get(target))
+		goto err_put_target;
+	/* Unmapped, or a message that could never fit. */
+	area = pr_alloc_area_size(&target->alloc);
+	ret = !area ? -ESRCH : send->size > area ? -EMSGSIZE : 0;
+	if (ret)
+		goto err_put_area;
+
+	quota = bpr_quota_get(target);
+	if (IS_ERR(quota)) {
+		ret = PTR_ERR(quota);
+		goto err_put_area;
+	}
+	ret = bpr_quota_charge(target, quota, send->size);
+	if (ret)
+		goto err_put_area;
+
+	/* Per-message objects are charged to the sender. */
+	ret = -ENOMEM;
+	msg = kzalloc(sizeof(*msg), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		goto err_uncharge;
+	atomic_long_inc(&bpr_nr_msgs);
+
+	buffer = bpr_copy_in(target, send->data, send->size, oneway);
+	if (IS_ERR(buffer)) {
+		ret = PTR_ERR(buffer);
+		goto err_free_msg;
+	}
+	buffer->private = quota;
+	if (send->flags & BPR_SEND_CLEAR_BUF)
+		buffer->clear_on_free = true;
+	msg->buffer = buffer;
+	msg->size = send->size;
+	msg->flags = oneway ? BPR_MSG_ONEWAY : 0;
+	if (send->flags & BPR_SEND_CLEAR_BUF)
+		msg->flags |= BPR_MSG_CLEAR_BUF;
+	msg->pid = get_pid(task_tgid(current));
+	msg->euid = current_euid();
+	msg->sender = READ_ONCE(proc->id);
+
+	spin_lock(&target->lock);
+	if (target->dead ||
+	    target->queued + target->npending >= BPR_MAX_QUEUED) {
+		ret = target->dead ? -ECONNRESET : -ENOSPC;
+		spin_unlock(&target->lock);
+		/* Refused: the receiver must not find these bytes later. */
+		bpr_free_unseen(&target->alloc, buffer);
+		goto err_free_msg;
+	}
+	if (txn) {
+		txn->id = ++target->next_txn_id;
+		kref_get(&txn->ref);
+		msg->txn = txn;
+	}
+	list_add_tail(&msg->entry, &target->queue);
+	target->queued++;
+	spin_unlock(&target->lock);
+	wake_up_interruptible(&target->wait);
+	bpr_area_put(target);
+	bpr_proc_put(target);
+	return 0;
+
+err_free_msg:
+	bpr_msg_free(msg);
+err_uncharge:
+	bpr_quota_uncharge(target, quota, send->size);
+err_put_area:
+	bpr_area_put(target);
+err_put_target:
+	bpr_proc_put(target);
+	return ret;
+}
+
+/* Describe a buffer of @proc's area for userspace, as @proc sees things. */
+static void bpr_describe(struct bpr_proc *proc, struct pr_buffer *buffer,
+			 u64 size, u32 sender, u32 flags, u64 txn,
+			 struct pid *pid, kuid_t euid,
+			 struct bpr_message *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->offset = buffer->user_data - proc->alloc.buffer;
@@ -273,137 +587,117 @@ static void bpr_fill_message(struct bpr_proc *proc, struct pr_buffer *buffer,
 	out->transaction = txn;
 	out->sender = sender;
 	out->flags = flags;
+	/* In the receiver's namespaces, as binder's sender_pid/sender_euid. */
+	out->sender_pid = pid_nr_ns(pid, task_active_pid_ns(current));
+	out->sender_euid = from_kuid_munged(current_user_ns(), euid);
 }
 
-/* Wait for the reply to @txn; fill @reply with it. */
-static int bpr_wait_reply(struct bpr_proc *proc, struct bpr_txn *txn,
-			  struct bpr_message *reply)
-{
-	int ret = wait_for_completion_interruptible(&txn->completion);
-
-	spin_lock(&txn->lock);
-	if (ret && !txn->done) {
-		/* The reply, if it comes, is freed by the replier. */
-		txn->abandoned = true;
-		spin_unlock(&txn->lock);
-		return -EINTR;
-	}
-	/*
-	 * Done: bpr_txn_finish() wrote status and reply before setting it,
-	 * under txn->lock, and never writes them again.
-	 */
-	spin_unlock(&txn->lock);
-	if (txn->status)
-		return txn->status;
-	pr_alloc_release_to_user(&proc->alloc, txn->reply);
-	bpr_fill_message(proc, txn->reply, txn->reply_size, 0, BPR_MSG_REPLY,
-			 0, reply);
-	return 0;
-}
-
-/*
- * Send @send from @proc. A two-way send waits for the reply, which lands
- * in @proc's own area and is described in @reply.
- */
-static int bpr_send(struct bpr_proc *proc, const struct bpr_send *send,
-		    struct bpr_message *reply)
-{
-	bool oneway = send->flags & BPR_SEND_ONEWAY;
-	struct bpr_txn *txn = NULL;
-	struct pr_buffer *buffer;
-	struct bpr_proc *target;
-	struct bpr_msg *msg;
-	int ret;
-
-	if (send->flags & ~BPR_SEND_ONEWAY)
-		return -EINVAL;
-	target = bpr_lookup(send->target);
-	if (!target)
-		return -ENXIO;
-
-	ret = -ENOMEM;
-	msg = kzalloc(sizeof(*msg), GFP_KERNEL_ACCOUNT);
-	if (!msg)
-		goto err_put_target;
-	if (!oneway) {
-		txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
-		if (!txn)
-			goto err_free_msg;
-		kref_init(&txn->ref);
-		spin_lock_init(&txn->lock);
-		init_completion(&txn->completion);
-		txn->id = atomic64_inc_return(&bpr_txn_ids);
-		kref_get(&proc->ref);
-		txn->sender = proc;
-	}
-
-	buffer = bpr_copy_in(target, send->data, send->size, oneway);
-	if (IS_ERR(buffer)) {
-		ret = PTR_ERR(buffer);
-		goto err_free_txn;
-	}
-	msg->buffer = buffer;
-	msg->size = send->size;
-	msg->flags = oneway ? BPR_MSG_ONEWAY : 0;
-	if (txn) {
-		/* The queue's reference; the sender keeps the first. */
-		kref_get(&txn->ref);
-		msg->txn = txn;
-	}
-
-	spin_lock(&proc->lock);
-	msg->sender = proc->id;
-	spin_unlock(&proc->lock);
-
-	spin_lock(&target->lock);
-	if (target->dead ||
-	    target->queued + target->npending >= BPR_MAX_QUEUED) {
-		ret = target->dead ? -ECONNRESET : -ENOSPC;
-		spin_unlock(&target->lock);
-		if (txn)
-			bpr_txn_put(txn);
-		goto err_free_buffer;
-	}
-	list_add_tail(&msg->entry, &target->queue);
-	target->queued++;
-	spin_unlock(&target->lock);
-	wake_up_interruptible(&target->wait);
-	bpr_proc_put(target);
-
-	if (!txn)
-		return 0;
-	ret = bpr_wait_reply(proc, txn, reply);
-	bpr_txn_put(txn);
-	return ret;
-
-err_free_buffer:
-	pr_alloc_free_buf(&target->alloc, buffer);
-err_free_txn:
-	if (txn)
-		bpr_txn_put(txn);
-err_free_msg:
-	kfree(msg);
-err_put_target:
-	bpr_proc_put(target);
-	return ret;
-}
-
-static bool bpr_can_receive(struct bpr_proc *proc, unsigned int flushes)
+/* Whether @proc can take a reply: it has a mapped, open area. */
+static bool bpr_has_area(struct bpr_proc *proc)
 {
 	bool ret;
 
-	spin_lock(&proc->lock);
-	ret = !list_empty(&proc->queue) || proc->flushes != flushes;
-	spin_unlock(&proc->lock);
+	spin_lock(&proc->alloc.lock);
+	ret = proc->alloc.mapped && !proc->alloc.closed;
+	spin_unlock(&proc->alloc.lock);
 	return ret;
+}
+
+/* Key of the calling thread in &bpr_proc.waiting: its global tid. */
+static unsigned long bpr_tid(void)
+{
+	return pid_nr(task_pid(current));
+}
+
+/*
+ * A two-way send: deliver, then wait for the reply, which lands in the
+ * caller's own area and is described in @wr->message. The wait is
+ * interruptible and freezable, and the transaction outlives it: a signal
+ * returns -ERESTARTSYS with %BPR_WR_SENT in @wr->done, and the restarted
+ * call (the same structure, so the same @done) waits for the same reply.
+ * Returns 0, a caller's error, or the peer's error for the write status.
+ */
+static int bpr_transact(struct bpr_proc *proc, struct bpr_write_read *wr,
+			struct bpr_out *out)
+{
+	unsigned long tid = bpr_tid();
+	struct pr_buffer *reply;
+	struct bpr_txn *txn;
+	int ret, status;
+
+	if (!(wr->done & BPR_WR_SENT)) {
+		/* A new transaction: whatever this thread waited for is given up. */
+		txn = xa_erase(&proc->waiting, tid);
+		if (txn)
+			bpr_txn_abandon(proc, txn);
+		/* The reply would have nowhere to go. */
+		if (!bpr_has_area(proc))
+			return -ENOBUFS;
+
+		txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
+		if (!txn)
+			return -ENOMEM;
+		atomic_long_inc(&bpr_nr_txns);
+		kref_init(&txn->ref);
+		spin_lock_init(&txn->lock);
+		init_waitqueue_head(&txn->wait);
+		kref_get(&proc->ref);
+		txn->sender = proc;
+		txn->waiter = get_pid(task_pid(current));
+		ret = xa_insert(&proc->waiting, tid, txn, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			bpr_txn_put(txn);
+			return ret;
+		}
+		ret = bpr_deliver(proc, &wr->send, txn);
+		if (ret) {
+			xa_erase(&proc->waiting, tid);
+			bpr_txn_put(txn);
+			return ret;
+		}
+		wr->done |= BPR_WR_SENT;
+	} else {
+		/*
+		 * Only this thread and the file's release remove this slot,
+		 * and no release runs during an ioctl: the slot's reference
+		 * keeps @txn while we use it.
+		 */
+		txn = xa_load(&proc->waiting, tid);
+		if (!txn || txn->waiter != task_pid(current))
+			return -EINVAL;
+	}
+
+	ret = wait_event_freezable(txn->wait, READ_ONCE(txn->done));
+	if (ret)
+		return ret;
+
+	xa_erase(&proc->waiting, tid);
+	/* bpr_txn_finish() wrote the result under the lock, then done. */
+	spin_lock(&txn->lock);
+	status = txn->status;
+	reply = txn->reply;
+	txn->reply = NULL;
+	spin_unlock(&txn->lock);
+	if (!status) {
+		bpr_describe(proc, reply, txn->reply_size, txn->reply_from,
+			     BPR_MSG_REPLY |
+			     (reply->clear_on_free ? BPR_MSG_CLEAR_BUF : 0),
+			     0, txn->reply_pid, txn->reply_euid,
+			     &wr->message);
+		out->reply = reply;
+	}
+	bpr_txn_put(txn);
+	return status;
 }
 
 /*
  * Take the next message off @proc's queue, waiting for one unless
- * @nonblock. -EBADF if the file was closed meanwhile.
+ * @nonblock; describe it in @kout. The caller hands it to userspace with
+ * bpr_out_commit(), or puts it back with bpr_out_abort().
+ * -EBADF if the file was closed meanwhile.
  */
-static int bpr_receive(struct bpr_proc *proc, struct bpr_message __user *out,
-		       struct bpr_message *kout, bool nonblock)
+static int bpr_receive(struct bpr_proc *proc, bool nonblock,
+		       struct bpr_message *kout, struct bpr_out *out)
 {
 	unsigned int flushes;
 	struct bpr_msg *msg;
@@ -422,14 +716,6 @@ static int bpr_receive(struct bpr_proc *proc, struct bpr_message __user *out,
 		if (msg) {
 			list_del(&msg->entry);
 			proc->queued--;
-			/*
-			 * Read under the lock: once on the pending list the
-			 * transaction may be answered and freed by another
-			 * thread. It goes there only after the copy out.
-			 */
-			bpr_fill_message(proc, msg->buffer, msg->size,
-					 msg->sender, msg->flags,
-					 msg->txn ? msg->txn->id : 0, kout);
 		}
 		flushed = proc->flushes != flushes;
 		spin_unlock(&proc->lock);
@@ -439,139 +725,339 @@ static int bpr_receive(struct bpr_proc *proc, struct bpr_message __user *out,
 			return -EBADF;
 		if (nonblock)
 			return -EAGAIN;
-		ret = wait_event_interruptible(proc->wait,
-					       bpr_can_receive(proc, flushes));
+		/*
+		 * Nothing is taken before a message is there, so a signal
+		 * loses nothing and the call can restart as it is.
+		 */
+		ret = wait_event_freezable(proc->wait,
+					   !list_empty_careful(&proc->queue) ||
+					   READ_ONCE(proc->flushes) != flushes);
 		if (ret)
 			return ret;
 	}
 
 	/*
-	 * Off the queue and off the pending list, the message is ours alone:
-	 * the copy out can fault with no lock held. A release meanwhile is
-	 * impossible, as this ioctl holds the file.
+	 * Off the queue and not yet on the pending tree, the message and its
+	 * transaction are ours alone: a reply needs the pending tree.
 	 */
-	if (out && copy_to_user(out, kout, sizeof(*kout))) {
-		/* Nothing is lost: the message goes back to the front. */
-		spin_lock(&proc->lock);
-		list_add(&msg->entry, &proc->queue);
-		proc->queued++;
-		spin_unlock(&proc->lock);
-		return -EFAULT;
-	}
-	pr_alloc_release_to_user(&proc->alloc, msg->buffer);
-	if (msg->txn) {
-		/* The message's reference moves to the pending list. */
-		spin_lock(&proc->lock);
-		list_add_tail(&msg->txn->entry, &proc->pending);
-		proc->npending++;
-		spin_unlock(&proc->lock);
-	}
-	kfree(msg);
+	bpr_describe(proc, msg->buffer, msg->size, msg->sender, msg->flags,
+		     msg->txn ? msg->txn->id : 0, msg->pid, msg->euid, kout);
+	out->msg = msg;
 	return 0;
 }
 
-static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp)
+/* Insert @txn into @proc's pending tree, by id. */
+static void bpr_pending_insert(struct bpr_proc *proc, struct bpr_txn *txn)
 {
-	struct bpr_txn *txn = NULL, *t;
-	struct pr_buffer *buffer;
-	int ret;
+	struct rb_node **p = &proc->pending.rb_node, *parent = NULL;
+
+	lockdep_assert_held(&proc->lock);
+	while (*p) {
+		parent = *p;
+		if (txn->id < rb_entry(parent, struct bpr_txn, node)->id)
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&txn->node, parent, p);
+	rb_insert_color(&txn->node, &proc->pending);
+	proc->npending++;
+}
+
+/* Take the pending transaction @id off @proc's tree, or NULL. */
+static struct bpr_txn *bpr_pending_take(struct bpr_proc *proc, u64 id)
+{
+	struct rb_node *n;
+	struct bpr_txn *txn = NULL;
 
 	spin_lock(&proc->lock);
-	list_for_each_entry(t, &proc->pending, entry) {
-		if (t->id == rp->transaction) {
-			list_del(&t->entry);
+	n = proc->pending.rb_node;
+	while (n) {
+		struct bpr_txn *t = rb_entry(n, struct bpr_txn, node);
+
+		if (id < t->id) {
+			n = n->rb_left;
+		} else if (id > t->id) {
+			n = n->rb_right;
+		} else {
+			rb_erase(n, &proc->pending);
 			proc->npending--;
 			txn = t;
 			break;
 		}
 	}
 	spin_unlock(&proc->lock);
+	return txn;
+}
+
+static void bpr_pending_put_back(struct bpr_proc *proc, struct bpr_txn *txn)
+{
+	spin_lock(&proc->lock);
+	bpr_pending_insert(proc, txn);
+	spin_unlock(&proc->lock);
+}
+
+/*
+ * Reply @rp from @proc. Returns a caller's error (the transaction then
+ * stays pending, to retry), or 0 with @status: 0 if the sender got the
+ * reply, else why not (the transaction is finished either way).
+ */
+static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
+		     int *status)
+{
+	struct pr_buffer *buffer;
+	struct bpr_proc *sender;
+	struct bpr_txn *txn;
+	bool abandoned;
+	int ret;
+
+	if (rp->reserved || (rp->flags & ~BPR_REPLY_CLEAR_BUF))
+		return -EINVAL;
+	txn = bpr_pending_take(proc, rp->transaction);
 	if (!txn)
 		return -EINVAL;
+	sender = txn->sender;
 
-	buffer = bpr_copy_in(txn->sender, rp->data, rp->size, false);
-	if (PTR_ERR_OR_ZERO(buffer) == -EFAULT) {
-		/* Our own bad pointer: the transaction stays, to retry. */
-		spin_lock(&proc->lock);
-		list_add(&txn->entry, &proc->pending);
-		proc->npending++;
-		spin_unlock(&proc->lock);
-		return -EFAULT;
+	spin_lock(&txn->lock);
+	abandoned = txn->abandoned;
+	spin_unlock(&txn->lock);
+	/* The sender's file is released: its area is gone or going. */
+	if (abandoned || !bpr_area_get(sender)) {
+		*status = -ECONNRESET;
+		bpr_txn_finish(txn, -ECONNRESET, NULL, 0);
+		goto out;
 	}
-	if (IS_ERR(buffer)) {
-		/* The sender learns why there is no reply; -ESRCH: it is gone. */
-		ret = PTR_ERR(buffer);
+
+	buffer = bpr_copy_in(sender, rp->data, rp->size, false);
+	ret = PTR_ERR_OR_ZERO(buffer);
+	if (ret == -EFAULT || ret == -EMSGSIZE) {
+		/* Our own bad pointer or size: the transaction stays, to retry. */
+		bpr_area_put(sender);
+		bpr_pending_put_back(proc, txn);
+		return ret;
+	}
+	if (ret) {
+		/* The sender learns why there is no reply; -ESRCH: unmapped. */
 		if (ret == -ESRCH)
 			ret = -ECONNRESET;
+		*status = ret;
 		bpr_txn_finish(txn, ret, NULL, 0);
 	} else {
-		ret = bpr_txn_finish(txn, 0, buffer, rp->size);
+		if (rp->flags & BPR_REPLY_CLEAR_BUF)
+			buffer->clear_on_free = true;
+		txn->reply_from = READ_ONCE(proc->id);
+		txn->reply_pid = get_pid(task_tgid(current));
+		txn->reply_euid = current_euid();
+		*status = bpr_txn_finish(txn, 0, buffer, rp->size);
 	}
+	bpr_area_put(sender);
+out:
 	bpr_txn_put(txn);
-	return ret;
+	return 0;
 }
 
 static int bpr_free(struct bpr_proc *proc, u64 offset)
 {
 	struct pr_buffer *buffer;
 
-	if (offset >= READ_ONCE(proc->alloc.buffer_size))
+	if (offset >= pr_alloc_area_size(&proc->alloc))
 		return -EINVAL;
 	buffer = pr_alloc_prepare_to_free(&proc->alloc,
 					  proc->alloc.buffer + offset);
 	if (IS_ERR(buffer))
 		return PTR_ERR(buffer);
+	bpr_quota_uncharge(proc, buffer->private, buffer->data_size);
 	pr_alloc_free_buf(&proc->alloc, buffer);
 	return 0;
 }
 
-/*
- * Tell userspace where its reply is. If that fails, nobody could ever free
- * the reply: free it now.
- */
-static int bpr_put_reply(struct bpr_proc *proc, struct bpr_message __user *out,
-			 const struct bpr_message *reply)
+/* The description reached userspace: the buffers are its own now. */
+static void bpr_out_commit(struct bpr_proc *proc, struct bpr_out *out)
 {
-	if (!copy_to_user(out, reply, sizeof(*reply)))
-		return 0;
-	bpr_free(proc, reply->offset);
-	return -EFAULT;
+	struct bpr_msg *msg = out->msg;
+
+	if (out->reply)
+		pr_alloc_release_to_user(&proc->alloc, out->reply);
+	if (!msg)
+		return;
+	pr_alloc_release_to_user(&proc->alloc, msg->buffer);
+	if (msg->txn) {
+		/* The message's reference moves to the pending tree. */
+		spin_lock(&proc->lock);
+		bpr_pending_insert(proc, msg->txn);
+		spin_unlock(&proc->lock);
+	}
+	bpr_msg_free(msg);
 }
 
-static int bpr_write_read(struct bpr_proc *proc, struct file *file,
-			  struct bpr_write_read __user *uwr)
+/*
+ * The description could not be written: nobody could ever free a reply,
+ * so free it now, by pointer; a message goes back to the front of the
+ * queue, so nothing is lost.
+ */
+static void bpr_out_abort(struct bpr_proc *proc, struct bpr_out *out)
 {
+	if (out->reply) {
+		bpr_quota_uncharge(proc, out->reply->private,
+				   out->reply->data_size);
+		pr_alloc_free_buf(&proc->alloc, out->reply);
+	}
+	if (out->msg) {
+		spin_lock(&proc->lock);
+		list_add(&out->msg->entry, &proc->queue);
+		proc->queued++;
+		spin_unlock(&proc->lock);
+	}
+}
+
+/*
+ * Errors of the send or reply step that come from the peer: the step is
+ * carried out (the transaction, if any, is finished) and the call goes on.
+ */
+static bool bpr_peer_error(int err)
+{
+	switch (err) {
+	case -ENXIO:
+	case -ECONNRESET:
+	case -ENOSPC:
+	case -EDQUOT:
+	case -ENOMEM:
+	case -ESRCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int bpr_check_send(const struct bpr_send *send)
+{
+	return send->reserved || (send->flags & ~BPR_SEND_FLAGS) ? -EINVAL : 0;
+}
+
+/*
+ * Run the steps of @wr not yet in @wr->done, in order, recording each one
+ * carried out there. A caller's error ends the call; a peer's error of the
+ * send or reply step goes to @wr->write_status, and the call goes on.
+ */
+static int bpr_steps(struct bpr_proc *proc, struct bpr_write_read *wr,
+		     bool nonblock, struct bpr_out *out)
+{
+	u32 todo = wr->flags & ~wr->done;
+	int ret, status = 0;
+
+	if (todo & BPR_WR_FREE) {
+		ret = bpr_free(proc, wr->free_offset);
+		if (ret)
+			return ret;
+		wr->done |= BPR_WR_FREE;
+	}
+	if (todo & BPR_WR_REPLY) {
+		ret = bpr_reply(proc, &wr->reply, &status);
+		if (ret)
+			return ret;
+		wr->done |= BPR_WR_REPLY;
+		wr->write_status = status;
+	}
+	if (todo & BPR_WR_SEND) {
+		if (wr->send.flags & BPR_SEND_ONEWAY)
+			ret = bpr_deliver(proc, &wr->send, NULL);
+		else
+			ret = bpr_transact(proc, wr, out);
+		if (ret && !bpr_peer_error(ret))
+			return ret;
+		wr->done |= BPR_WR_SEND;
+		wr->write_status = ret;
+	}
+	if (todo & BPR_WR_RECEIVE) {
+		ret = bpr_receive(proc, nonblock, &wr->message, out);
+		if (ret)
+			return ret;
+		wr->done |= BPR_WR_RECEIVE;
+	}
+	return 0;
+}
+
+/*
+ * Write @len bytes of the call's result back to @uptr, then hand the
+ * buffers over; if userspace cannot take the result, undo. @ret is the
+ * steps' result: a restart needs @done back in userspace too.
+ */
+static int bpr_finish_call(struct bpr_proc *proc, void __user *uptr,
+			   const void *kres, size_t len, struct bpr_out *out,
+			   int ret)
+{
+	if (copy_to_user(uptr, kres, len)) {
+		bpr_out_abort(proc, out);
+		return -EFAULT;
+	}
+	bpr_out_commit(proc, out);
+	return ret;
+}
+
+static int bpr_ioctl_write_read(struct bpr_proc *proc, struct file *file,
+				struct bpr_write_read __user *uwr)
+{
+	struct bpr_out out = {};
 	struct bpr_write_read wr;
 	int ret;
 
 	if (copy_from_user(&wr, uwr, sizeof(wr)))
 		return -EFAULT;
-	if (wr.reserved || (wr.flags & ~(BPR_WR_FREE | BPR_WR_SEND |
-					 BPR_WR_REPLY | BPR_WR_RECEIVE)) ||
+	if (wr.reserved || (wr.flags & ~BPR_WR_STEPS) ||
+	    (wr.done & ~(BPR_WR_STEPS | BPR_WR_SENT)) ||
 	    ((wr.flags & BPR_WR_SEND) && (wr.flags & BPR_WR_REPLY)))
 		return -EINVAL;
-
-	if (wr.flags & BPR_WR_FREE) {
-		ret = bpr_free(proc, wr.free_offset);
-		if (ret)
-			return ret;
-	}
-	if (wr.flags & BPR_WR_REPLY) {
-		ret = bpr_reply(proc, &wr.reply);
-		if (ret)
-			return ret;
-	}
 	if (wr.flags & BPR_WR_SEND) {
-		ret = bpr_send(proc, &wr.send, &wr.message);
-		if (ret)
-			return ret;
-		if (!(wr.send.flags & BPR_SEND_ONEWAY))
-			return bpr_put_reply(proc, &uwr->message, &wr.message);
+		if (bpr_check_send(&wr.send))
+			return -EINVAL;
+		/* A two-way send's reply and a receive share @message. */
+		if (!(wr.send.flags & BPR_SEND_ONEWAY) &&
+		    (wr.flags & BPR_WR_RECEIVE))
+			return -EINVAL;
 	}
-	if (wr.flags & BPR_WR_RECEIVE)
-		return bpr_receive(proc, &uwr->message, &wr.message,
-				   file->f_flags & O_NONBLOCK);
-	return 0;
+	if (!(wr.done & BPR_WR_STEPS))
+		wr.write_status = 0;
+
+	ret = bpr_steps(proc, &wr, file->f_flags & O_NONBLOCK, &out);
+	return bpr_finish_call(proc, uwr, &wr, sizeof(wr), &out, ret);
+}
+
+static int bpr_ioctl_transact(struct bpr_proc *proc,
+			      struct bpr_transaction __user *utr)
+{
+	struct bpr_write_read wr = { .flags = BPR_WR_SEND };
+	struct bpr_transaction tr;
+	struct bpr_out out = {};
+	int ret;
+
+	if (copy_from_user(&tr, utr, sizeof(tr)))
+		return -EFAULT;
+	if (tr.reserved || (tr.done & ~BPR_WR_SENT) ||
+	    bpr_check_send(&tr.send))
+		return -EINVAL;
+	wr.send = tr.send;
+	wr.done = tr.done;
+
+	ret = bpr_steps(proc, &wr, false, &out);
+	if (!ret)
+		ret = wr.write_status;
+	tr.done = wr.done;
+	tr.reply = wr.message;
+	return bpr_finish_call(proc, utr, &tr, sizeof(tr), &out, ret);
+}
+
+static int bpr_ioctl_receive(struct bpr_proc *proc, struct file *file,
+			     struct bpr_message __user *umsg)
+{
+	struct bpr_write_read wr = { .flags = BPR_WR_RECEIVE };
+	struct bpr_out out = {};
+	int ret;
+
+	ret = bpr_steps(proc, &wr, file->f_flags & O_NONBLOCK, &out);
+	if (ret)
+		return ret;
+	return bpr_finish_call(proc, umsg, &wr.message, sizeof(wr.message),
+			       &out, 0);
 }
 
 static void bpr_get_stats(struct bpr_proc *proc, struct bpr_stats *st)
@@ -589,6 +1075,7 @@ static void bpr_get_stats(struct bpr_proc *proc, struct bpr_stats *st)
 	st->free_async_space = as.free_async_space;
 	spin_lock(&proc->lock);
 	st->messages_queued = proc->queued;
+	st->transactions_pending = proc->npending;
 	spin_unlock(&proc->lock);
 }
 
@@ -596,15 +1083,6 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct bpr_proc *proc = file->private_data;
 	void __user *uarg = (void __user *)arg;
-	int ret;
-
-	/*
-	 * Offsets and buffers belong to the opener's mapping: another process
-	 * holding the file (a child after fork, a receiver of the fd) may
-	 * only ask for the version.
-	 */
-	if (cmd != BPR_IOC_VERSION && current->mm != proc->alloc.range.mm)
-		return -EPERM;
 
 	switch (cmd) {
 	case BPR_IOC_VERSION: {
@@ -615,6 +1093,27 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 		return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
 	}
+	case BPR_IOC_BIND:
+	case BPR_IOC_TRANSACT:
+	case BPR_IOC_RECEIVE:
+	case BPR_IOC_REPLY:
+	case BPR_IOC_FREE:
+	case BPR_IOC_WRITE_READ:
+	case BPR_IOC_STATS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+
+	/*
+	 * Offsets and buffers belong to the opener's mapping: another process
+	 * holding the file (a child after fork, a receiver of the fd) may
+	 * only ask for the version.
+	 */
+	if (current->mm != proc->alloc.range.mm)
+		return -EPERM;
+
+	switch (cmd) {
 	case BPR_IOC_BIND: {
 		u32 id;
 
@@ -622,30 +1121,18 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return -EFAULT;
 		return bpr_bind(proc, id);
 	}
-	case BPR_IOC_TRANSACT: {
-		struct bpr_transaction tr;
-
-		if (copy_from_user(&tr.send, uarg, sizeof(tr.send)))
-			return -EFAULT;
-		ret = bpr_send(proc, &tr.send, &tr.reply);
-		if (ret || (tr.send.flags & BPR_SEND_ONEWAY))
-			return ret;
-		return bpr_put_reply(proc,
-				     &((struct bpr_transaction __user *)uarg)->reply,
-				     &tr.reply);
-	}
-	case BPR_IOC_RECEIVE: {
-		struct bpr_message msg;
-
-		return bpr_receive(proc, uarg, &msg,
-				   file->f_flags & O_NONBLOCK);
-	}
+	case BPR_IOC_TRANSACT:
+		return bpr_ioctl_transact(proc, uarg);
+	case BPR_IOC_RECEIVE:
+		return bpr_ioctl_receive(proc, file, uarg);
 	case BPR_IOC_REPLY: {
 		struct bpr_reply rp;
+		int ret, status = 0;
 
 		if (copy_from_user(&rp, uarg, sizeof(rp)))
 			return -EFAULT;
-		return bpr_reply(proc, &rp);
+		ret = bpr_reply(proc, &rp, &status);
+		return ret ?: status;
 	}
 	case BPR_IOC_FREE: {
 		u64 offset;
@@ -655,15 +1142,13 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return bpr_free(proc, offset);
 	}
 	case BPR_IOC_WRITE_READ:
-		return bpr_write_read(proc, file, uarg);
-	case BPR_IOC_STATS: {
+		return bpr_ioctl_write_read(proc, file, uarg);
+	default: {	/* BPR_IOC_STATS */
 		struct bpr_stats st;
 
 		bpr_get_stats(proc, &st);
 		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 	}
-	default:
-		return -ENOTTY;
 	}
 }
 
@@ -692,7 +1177,7 @@ static int bpr_open(struct inode *inode, struct file *file)
 	struct bpr_proc *proc;
 	int ret;
 
-	proc = kzalloc(sizeof(*proc), GFP_KERNEL);
+	proc = kzalloc(sizeof(*proc), GFP_KERNEL_ACCOUNT);
 	if (!proc)
 		return -ENOMEM;
 	ret = pr_alloc_init(&proc->alloc, &bpr_shrinker);
@@ -701,11 +1186,17 @@ static int bpr_open(struct inode *inode, struct file *file)
 		return ret;
 	}
 	kref_init(&proc->ref);
+	atomic_set(&proc->active, 1);
+	proc->euid = current_euid();
 	spin_lock_init(&proc->lock);
 	init_waitqueue_head(&proc->wait);
 	INIT_LIST_HEAD(&proc->queue);
-	INIT_LIST_HEAD(&proc->pending);
+	proc->pending = RB_ROOT;
+	xa_init(&proc->waiting);
+	xa_init(&proc->quotas);
 	INIT_WORK(&proc->release_work, bpr_proc_release_work);
+	atomic_long_inc(&bpr_nr_procs);
+	atomic_long_inc(&bpr_nr_areas);
 	file->private_data = proc;
 	return 0;
 }
@@ -728,43 +1219,55 @@ static int bpr_flush(struct file *file, fl_owner_t id)
 }
 
 /*
- * The owner is gone: unbind, fail every transaction that waits on us, free
- * every queued message. The area goes with the last reference.
+ * The owner is gone (no descriptor and no mapping is left): unbind, fail
+ * every transaction that waits on us, free every queued message, give up
+ * the transactions we sent, and let the area go once no peer is copying
+ * into it. Transactions we sent keep only this small structure.
  */
 static int bpr_release(struct inode *inode, struct file *file)
 {
 	struct bpr_proc *proc = file->private_data;
 	struct bpr_msg *msg, *mtmp;
-	struct bpr_txn *txn, *ttmp;
+	struct bpr_txn *txn;
+	struct rb_node *n;
+	unsigned long tid;
 	LIST_HEAD(queue);
-	LIST_HEAD(pending);
 
 	mutex_lock(&bpr_ids_lock);
 	spin_lock(&proc->lock);
 	if (proc->id)
 		xa_erase(&bpr_ids, proc->id);
-	proc->id = 0;
 	proc->dead = true;
 	list_splice_init(&proc->queue, &queue);
-	list_splice_init(&proc->pending, &pending);
 	proc->queued = 0;
-	proc->npending = 0;
 	spin_unlock(&proc->lock);
 	mutex_unlock(&bpr_ids_lock);
 
+	/*
+	 * Unlocked: @dead keeps new messages out, and the pending tree only
+	 * changes in our own ioctls, none of which runs any more.
+	 */
+	while ((n = rb_first(&proc->pending))) {
+		txn = rb_entry(n, struct bpr_txn, node);
+		rb_erase(n, &proc->pending);
+		proc->npending--;
+		bpr_txn_finish(txn, -ECONNRESET, NULL, 0);
+		bpr_txn_put(txn);
+	}
+	/* Never delivered, and the mapping is gone: nobody can see them. */
 	list_for_each_entry_safe(msg, mtmp, &queue, entry) {
 		if (msg->txn) {
 			bpr_txn_finish(msg->txn, -ECONNRESET, NULL, 0);
 			bpr_txn_put(msg->txn);
 		}
 		pr_alloc_free_buf(&proc->alloc, msg->buffer);
-		kfree(msg);
+		bpr_msg_free(msg);
 	}
-	list_for_each_entry_safe(txn, ttmp, &pending, entry) {
-		bpr_txn_finish(txn, -ECONNRESET, NULL, 0);
-		bpr_txn_put(txn);
+	xa_for_each(&proc->waiting, tid, txn) {
+		xa_erase(&proc->waiting, tid);
+		bpr_txn_abandon(proc, txn);
 	}
-	bpr_proc_put(proc);
+	bpr_area_put(proc);
 	return 0;
 }
 
@@ -786,8 +1289,23 @@ static struct miscdevice bpr_miscdev = {
 	.mode = 0666,
 };
 
+/* Live objects of the module, for leak checks: all 0 with no file open. */
+static int bpr_stats_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "procs %ld\n", atomic_long_read(&bpr_nr_procs));
+	seq_printf(m, "areas %ld\n", atomic_long_read(&bpr_nr_areas));
+	seq_printf(m, "transactions %ld\n", atomic_long_read(&bpr_nr_txns));
+	seq_printf(m, "messages %ld\n", atomic_long_read(&bpr_nr_msgs));
+	seq_printf(m, "buffers %lu\n", pr_alloc_nr_buffers());
+	seq_printf(m, "pages %lu\n",
+		   page_range_shrinker_nr_pages(&bpr_shrinker));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bpr_stats);
+
 static int __init bpr_init(void)
 {
+	struct dentry *dir;
 	int ret;
 
 	ret = page_range_shrinker_register(&bpr_shrinker, "binder-page-range");
@@ -798,7 +1316,8 @@ static int __init bpr_init(void)
 		ret = -ENOMEM;
 		goto err_shrinker;
 	}
-	pr_alloc_module_init();
+	dir = pr_alloc_module_init();
+	debugfs_create_file("stats", 0444, dir, NULL, &bpr_stats_fops);
 	ret = misc_register(&bpr_miscdev);
 	if (ret)
 		goto err_wq;
@@ -813,7 +1332,7 @@ err_shrinker:
 }
 module_init(bpr_init);
 
-/* No file is open (each holds a module reference); drain the releases. */
+/* No file is open (each holds a module reference); drain the teardowns. */
 static void __exit bpr_exit(void)
 {
 	misc_deregister(&bpr_miscdev);

@@ -23,6 +23,7 @@
 
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
@@ -46,20 +47,25 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(pr_free_buf);
 /* Largest VMA a range covers, as in binder. */
 #define PAGE_RANGE_MAX_BYTES	SZ_4M
 
+/* Both keep &page_range.nr_available true: list_lru says what it did. */
 static void page_range_lru_add(struct page_range *range,
 			       struct page_range_page *info)
 	__must_hold(&range->lock)
 {
 	lockdep_assert_held(&range->lock);
-	list_lru_add(&range->prs->lru, &info->lru, page_to_nid(info->page),
-		     NULL);
+	if (list_lru_add(&range->prs->lru, &info->lru,
+			 page_to_nid(info->page), NULL))
+		range->nr_available++;
 }
 
 static void page_range_lru_del(struct page_range *range,
 			       struct page_range_page *info)
+	__must_hold(&range->lock)
 {
-	list_lru_del(&range->prs->lru, &info->lru, page_to_nid(info->page),
-		     NULL);
+	lockdep_assert_held(&range->lock);
+	if (list_lru_del(&range->prs->lru, &info->lru,
+			 page_to_nid(info->page), NULL))
+		range->nr_available--;
 }
 
 /**
@@ -68,7 +74,9 @@ static void page_range_lru_del(struct page_range *range,
  * @prs: a registered shrinker that will own the range's available pages
  *
  * Records current's mm (grabbed, not pinned, so the range does not keep the
- * address space alive) and pid. The range has no slots until
+ * address space alive), pid and memory cgroup: the range's pages are
+ * charged to that cgroup even when another process's task allocates them,
+ * so that a process pays for its own area. The range has no slots until
  * page_range_register_vma().
  *
  * Context: Process context.
@@ -86,6 +94,7 @@ int page_range_init(struct page_range *range, struct page_range_shrinker *prs)
 	range->pid = current->tgid;
 	mmgrab(mm);
 	range->mm = mm;
+	range->memcg = get_mem_cgroup_from_mm(mm);
 	mutex_init(&range->mm_lock);
 	spin_lock_init(&range->lock);
 	return 0;
@@ -129,7 +138,8 @@ int page_range_register_vma(struct page_range *range,
 	if (!(vma->vm_flags & VM_MIXEDMAP))
 		return -EINVAL;
 
-	pages = kvcalloc(num_pages, sizeof(*pages), GFP_KERNEL);
+	/* The owner's mmap handler: charged to the owner. */
+	pages = kvcalloc(num_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
 	for (i = 0; i < num_pages; i++) {
@@ -207,7 +217,14 @@ static int page_range_insert(struct page_range *range, size_t index,
 	 */
 	if (!mmget_not_zero(mm))
 		return -ESRCH;
-	mmap_read_lock(mm);
+	/*
+	 * Killable: the owner, another process, may hold its mmap lock for as
+	 * long as it likes, and must not be able to park us in D state.
+	 */
+	if (mmap_read_lock_killable(mm)) {
+		mmput_async(mm);
+		return -EINTR;
+	}
 
 	spin_lock(&range->lock);
 	closed = range->vma_closed;
@@ -240,14 +257,22 @@ out:
 static int page_range_use_page_slow(struct page_range *range, size_t index)
 {
 	struct page_range_page *info = &range->pages[index];
+	struct mem_cgroup *old_memcg;
 	struct page *page;
 	int ret;
 
-	page = alloc_page(GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO);
+	/* Charged to the range's owner, whoever's task we run in. */
+	old_memcg = set_active_memcg(range->memcg);
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_HIGHMEM | __GFP_ZERO);
+	set_active_memcg(old_memcg);
 	if (!page)
 		return -ENOMEM;
 
-	mutex_lock(&range->mm_lock);
+	/* Killable: another user of the range may hold it (see insert). */
+	if (mutex_lock_killable(&range->mm_lock)) {
+		__free_page(page);
+		return -EINTR;
+	}
 	spin_lock(&range->lock);
 	if (info->page) {
 		/*
@@ -278,6 +303,7 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
 	 */
 	spin_lock(&range->lock);
 	info->page = page;
+	range->nr_present++;
 	spin_unlock(&range->lock);
 	atomic_long_inc(&range->prs->nr_pages);
 	mutex_unlock(&range->mm_lock);
@@ -294,9 +320,10 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
  * LRU; free slots get a new zeroed page, inserted into the VMA. Concurrent
  * calls on the same slots are allowed: each returns once the page is there.
  *
- * Context: Process context; may sleep. Takes mm_lock and the mmap lock.
+ * Context: Process context; may sleep. Takes mm_lock and the mmap lock,
+ * killably.
  * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
- * -ENOMEM; -ESRCH if the VMA was closed (whether or not the pages are
+ * -ENOMEM; -EINTR if a fatal signal came while waiting for a lock; -ESRCH if the VMA was closed (whether or not the pages are
  * present) or the mm is gone; or the error of vm_insert_page(). On error,
  * the slots before the failing one may be used.
  */
@@ -589,6 +616,27 @@ size_t page_range_num_pages(struct page_range *range)
 EXPORT_SYMBOL_NS_GPL(page_range_num_pages, PAGE_RANGE_NS);
 
 /**
+ * page_range_get_counts() - how many slots are used and available
+ * @range: the range
+ * @used: set to the number of used slots
+ * @available: set to the number of available slots
+ *
+ * A snapshot from running counters, in constant time; the other slots are
+ * free.
+ *
+ * Context: Process or atomic context, not interrupt context.
+ */
+void page_range_get_counts(struct page_range *range, size_t *used,
+			   size_t *available)
+{
+	spin_lock(&range->lock);
+	*used = range->nr_present - range->nr_available;
+	*available = range->nr_available;
+	spin_unlock(&range->lock);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_get_counts, PAGE_RANGE_NS);
+
+/**
  * page_range_destroy() - free every page and the slots
  * @range: the range
  *
@@ -620,10 +668,12 @@ void page_range_destroy(struct page_range *range)
 		 * none of our pages is on the LRU to be found.
 		 */
 		mutex_lock(&range->mm_lock);
+		spin_lock(&range->lock);
 		for (i = 0; i < size; i++)
 			if (pages[i].page)
 				page_range_lru_del(range, &pages[i]);
 		reclaimed = range->reclaimed;
+		spin_unlock(&range->lock);
 		mutex_unlock(&range->mm_lock);
 
 		/*
@@ -645,6 +695,7 @@ void page_range_destroy(struct page_range *range)
 		kvfree(pages);
 	}
 
+	mem_cgroup_put(range->memcg);
 	mmdrop(range->mm);
 	mutex_destroy(&range->mm_lock);
 }

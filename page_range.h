@@ -23,6 +23,7 @@
  * MODULE_IMPORT_NS(PAGE_RANGE_NS).
  */
 
+struct mem_cgroup;
 struct mm_struct;
 struct shrinker;
 struct vm_area_struct;
@@ -50,6 +51,8 @@ struct page_range_page;
  * @prs: the shrinker whose LRU holds this range's available pages
  * @mm: the owner's mm; grabbed (mm_count), not pinned (mm_users)
  * @pid: the process that created the range, for debugging output only
+ * @memcg: the owner's memory cgroup (a reference), charged for every page
+ *	whoever's task allocates it; NULL without memory cgroups
  * @mm_lock: serialises inserting a page into the VMA against the shrinker
  *	zapping one, and lets page_range_destroy() wait for the shrinker
  * @lock: protects the fields below and the page pointer of every slot
@@ -61,6 +64,8 @@ struct page_range_page;
  * @vma_closed: the caller's vm_ops->close ran; no page is inserted or
  *	zapped any more
  * @reclaimed: the shrinker has held @mm_lock at least once
+ * @nr_present: slots with a page (used or available)
+ * @nr_available: slots whose page is on the LRU
  *
  * Callers embed this structure and treat every field as private.
  */
@@ -68,6 +73,7 @@ struct page_range {
 	struct page_range_shrinker *prs;
 	struct mm_struct *mm;
 	pid_t pid;
+	struct mem_cgroup *memcg;
 	struct mutex mm_lock;	/* insertion vs. zap; see above */
 	spinlock_t lock;	/* protects the slots; see above */
 	struct page_range_page *pages;
@@ -76,6 +82,8 @@ struct page_range {
 	struct vm_area_struct *vma;
 	bool vma_closed;
 	bool reclaimed;
+	size_t nr_present;
+	size_t nr_available;
 };
 
 /**
@@ -116,5 +124,7 @@ void page_range_destroy(struct page_range *range);
 enum page_range_state page_range_get_state(struct page_range *range,
 					   size_t index);
 size_t page_range_num_pages(struct page_range *range);
+void page_range_get_counts(struct page_range *range, size_t *used,
+			   size_t *available);
 
 #endif /* _BINDER_PAGE_RANGE_H */

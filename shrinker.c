@@ -91,6 +91,8 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	page = info->page;
 	info->page = NULL;
 	list_lru_isolate(list, item);
+	range->nr_present--;
+	range->nr_available--;
 	spin_unlock(&range->lock);
 
 	/*
