@@ -289,7 +289,10 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
 	/* Drop the spinlock: inserting the page takes the mmap lock. */
 	spin_unlock(&range->lock);
 
+	/* Page tables the insertion allocates are the owner's too. */
+	old_memcg = set_active_memcg(range->memcg);
 	ret = page_range_insert(range, index, page);
+	set_active_memcg(old_memcg);
 	trace_page_range_insert(range, index, ret);
 	if (ret) {
 		mutex_unlock(&range->mm_lock);
