@@ -1041,7 +1041,11 @@ static int bpr_ioctl_transact(struct bpr_proc *proc,
 	ret = bpr_steps(proc, &wr, false, &out);
 	if (!ret)
 		ret = wr.write_status;
-	tr.done = wr.done;
+	/*
+	 * BPR_WR_SENT only while the transaction waits for a repeat of an
+	 * interrupted call; otherwise 0, so the structure can be reused.
+	 */
+	tr.done = wr.done & BPR_WR_SEND ? 0 : wr.done & BPR_WR_SENT;
 	tr.reply = wr.message;
 	return bpr_finish_call(proc, utr, &tr, sizeof(tr), &out, ret);
 }

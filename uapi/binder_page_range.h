@@ -106,10 +106,10 @@ struct bpr_message {
 /**
  * struct bpr_transaction - BPR_IOC_TRANSACT
  * @send: the message
- * @done: in and out: 0 for a new transaction; BPR_WR_SENT once a two-way
- *	send was delivered, so that a call interrupted by a signal, repeated
- *	with the same structure, waits for the same reply instead of
- *	sending again
+ * @done: in and out: 0 for a new transaction. A call interrupted by a
+ *	signal after a two-way send was delivered leaves BPR_WR_SENT here, so
+ *	that the call repeated with the same structure waits for the same
+ *	reply instead of sending again; a call that completes leaves 0.
  * @reserved: must be 0
  * @reply: for a two-way send, the reply, in the caller's own area
  */
