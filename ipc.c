@@ -830,8 +830,11 @@ static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
 
 	buffer = bpr_copy_in(sender, rp->data, rp->size, false);
 	ret = PTR_ERR_OR_ZERO(buffer);
-	if (ret == -EFAULT || ret == -EMSGSIZE) {
-		/* Our own bad pointer or size: the transaction stays, to retry. */
+	if (ret == -EFAULT || ret == -EMSGSIZE || ret == -EINTR) {
+		/*
+		 * Our own bad pointer or size, or we are being killed: the
+		 * transaction stays, to retry, or for our release to end.
+		 */
 		bpr_area_put(sender);
 		bpr_pending_put_back(proc, txn);
 		return ret;

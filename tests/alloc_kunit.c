@@ -42,6 +42,7 @@ struct at_ctx {
 	bool mapped;
 	unsigned long uaddr;
 	size_t size;
+	struct pr_kill_call *kill_call;
 };
 
 static int at_mmap(struct file *file, struct vm_area_struct *vma)
@@ -91,6 +92,9 @@ static void at_exit(struct kunit *test)
 	struct at_ctx *ctx = test->priv;
 	int ms;
 
+	/* A killed call that never returned still uses the allocator. */
+	if (!pr_kill_call_join(ctx->kill_call))
+		KUNIT_FAIL(test, "a killed pr_alloc_new_buf() never returned");
 	/* The test thread's exit closes the area; release must come after. */
 	for (ms = 0; ctx->mapped && !at_closed(ctx); ms += 20) {
 		if (ms >= AT_CLOSE_TIMEOUT_MS) {
@@ -362,6 +366,261 @@ static void pr_alloc_test_use_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
 }
 
+/* The allocator as just mapped: one free buffer over the whole area. */
+static void at_expect_one_free_buffer(struct kunit *test,
+				      struct pr_alloc *alloc)
+{
+	struct pr_alloc_stats st;
+
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.buffers_allocated, 0);
+	KUNIT_EXPECT_EQ(test, st.buffers_free, 1);
+	KUNIT_EXPECT_EQ(test, st.free_space, alloc->buffer_size);
+	KUNIT_EXPECT_EQ(test, st.free_async_space, alloc->buffer_size / 2);
+}
+
+/* The blocking call of the killable test: allocate @call->arg bytes. */
+static int at_kill_new_buf_fn(struct pr_kill_call *call)
+{
+	struct pr_alloc *alloc = call->data;
+	struct pr_buffer *buffer;
+
+	buffer = pr_alloc_new_buf(alloc, call->arg, 0, 0, false);
+	if (IS_ERR(buffer))
+		return PTR_ERR(buffer);
+	/* Not what the test wants: give the buffer back, report success. */
+	pr_alloc_free_buf(alloc, buffer);
+	return 0;
+}
+
+/*
+ * A fatal signal ends pr_alloc_new_buf()'s wait for the owner's locks
+ * (the range's mm_lock, then the mmap lock), as a sender's would end
+ * while its receiver holds its own mmap lock: ERR_PTR(-EINTR), and the
+ * allocation is undone, no buffer, no byte and no page kept.
+ */
+static void pr_alloc_test_new_buf_killable(struct kunit *test)
+{
+	static const char * const lock_names[] = { "mmap lock", "mm_lock" };
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_kill_call *call;
+	struct pr_alloc_stats st;
+	struct pr_buffer *a;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(lock_names); i++) {
+		call = kunit_kzalloc(test, sizeof(*call), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, call);
+		call->range = &alloc->range;
+		call->hold_mm_lock = i == 1;
+		call->fn = at_kill_new_buf_fn;
+		call->data = alloc;
+		call->arg = 3 * PAGE_SIZE;
+		ctx->kill_call = call;
+		pr_kill_blocked_call(test, call);
+		KUNIT_ASSERT_TRUE(test, call->finished);
+		KUNIT_EXPECT_TRUE_MSG(test, call->blocked,
+				      "%s: never slept on the lock",
+				      lock_names[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, call->killed_in_time,
+				      "%s: SIGKILL did not end the wait",
+				      lock_names[i]);
+		KUNIT_EXPECT_EQ_MSG(test, call->ret, -EINTR, "%s",
+				    lock_names[i]);
+
+		/* Undone: one free buffer over the whole area, no page. */
+		at_expect_one_free_buffer(test, alloc);
+		pr_alloc_get_stats(alloc, &st);
+		KUNIT_EXPECT_EQ(test, st.pages_used, 0);
+		KUNIT_EXPECT_EQ(test, st.pages_available, 0);
+		KUNIT_EXPECT_EQ(test, st.pages_free, st.pages_total);
+		KUNIT_EXPECT_EQ(test, st.pages_total, AT_PAGES);
+		KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
+		KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs),
+				0);
+	}
+
+	/* Nothing was left locked: the same allocation succeeds now. */
+	a = at_new(test, alloc, 3 * PAGE_SIZE, false);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 2),
+			PAGE_RANGE_USED);
+	pr_alloc_free_buf(alloc, a);
+}
+
+/* What a walk of an allocator's buffer list finds. */
+struct at_walk {
+	size_t allocated;
+	size_t free;
+	size_t free_bytes;
+	size_t async_bytes;
+	size_t pages_touched;
+	bool tiled;
+};
+
+/*
+ * Walk the buffers in address order under the allocator's lock, as the
+ * statistics did before they became running counters. Nothing is asserted
+ * under the spinlock: the results are checked by the caller.
+ */
+static void at_walk_buffers(struct pr_alloc *alloc, struct at_walk *w)
+{
+	unsigned long start, end, next_start;
+	size_t first, last, next_page = 0;
+	struct pr_buffer *b;
+	bool prev_free = false;
+
+	memset(w, 0, sizeof(*w));
+	w->tiled = true;
+	spin_lock(&alloc->lock);
+	end = alloc->buffer + alloc->buffer_size;
+	next_start = alloc->buffer;
+	list_for_each_entry(b, &alloc->buffers, entry) {
+		start = b->user_data;
+		/* Buffers tile the area; two free ones are always merged. */
+		if (start != next_start || start >= end ||
+		    (b->free && prev_free))
+			w->tiled = false;
+		next_start = list_is_last(&b->entry, &alloc->buffers) ? end :
+			     list_next_entry(b, entry)->user_data;
+		if (next_start <= start) {
+			w->tiled = false;
+			break;
+		}
+		prev_free = b->free;
+		if (b->free) {
+			w->free++;
+			w->free_bytes += next_start - start;
+			continue;
+		}
+		w->allocated++;
+		if (b->async)
+			w->async_bytes += next_start - start;
+		/* Pages touched, once each, though buffers share some. */
+		first = max_t(size_t, (start - alloc->buffer) >> PAGE_SHIFT,
+			      next_page);
+		last = (next_start - 1 - alloc->buffer) >> PAGE_SHIFT;
+		if (last >= first)
+			w->pages_touched += last - first + 1;
+		next_page = max(next_page, last + 1);
+	}
+	spin_unlock(&alloc->lock);
+}
+
+/*
+ * pr_alloc_get_stats(), now from running counters, against walks of the
+ * buffers and of the page slots, and against the shrinker's counts (the
+ * test's shrinker serves this allocator only).
+ */
+static void at_expect_counts(struct kunit *test, struct pr_alloc *alloc,
+			     const char *step)
+{
+	struct at_ctx *ctx = test->priv;
+	size_t i, n = page_range_num_pages(&alloc->range);
+	size_t pages[PAGE_RANGE_USED + 1] = {};
+	struct pr_alloc_stats st;
+	struct at_walk w;
+
+	at_walk_buffers(alloc, &w);
+	for (i = 0; i < n; i++)
+		pages[page_range_get_state(&alloc->range, i)]++;
+	pr_alloc_get_stats(alloc, &st);
+
+	KUNIT_EXPECT_TRUE_MSG(test, w.tiled, "%s: buffers do not tile", step);
+	KUNIT_EXPECT_EQ_MSG(test, st.buffers_allocated, w.allocated, "%s",
+			    step);
+	KUNIT_EXPECT_EQ_MSG(test, st.buffers_free, w.free, "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, st.free_space, w.free_bytes, "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, st.free_async_space,
+			    alloc->buffer_size / 2 - w.async_bytes, "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, st.pages_total, n, "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, st.pages_used, pages[PAGE_RANGE_USED], "%s",
+			    step);
+	KUNIT_EXPECT_EQ_MSG(test, st.pages_available,
+			    pages[PAGE_RANGE_AVAILABLE], "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, st.pages_free, pages[PAGE_RANGE_FREE], "%s",
+			    step);
+	/* Used exactly where allocated buffers are. */
+	KUNIT_EXPECT_EQ_MSG(test, st.pages_used, w.pages_touched, "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, alloc->pages_used, w.pages_touched, "%s",
+			    step);
+	KUNIT_EXPECT_EQ_MSG(test, page_range_shrinker_count(&ctx->prs),
+			    st.pages_available, "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, page_range_shrinker_nr_pages(&ctx->prs),
+			    st.pages_used + st.pages_available, "%s", step);
+}
+
+/*
+ * The statistics agree with walks of the buffers and pages after every
+ * step: allocations sync and async, splits, frees with and without
+ * merges, a page shared at a boundary, the shrinker, refused allocations
+ * and a free requested by userspace.
+ */
+static void pr_alloc_test_counts(struct kunit *test)
+{
+	struct at_ctx *ctx = test->priv;
+	struct pr_alloc *alloc = at_alloc(test);
+	struct pr_buffer *a, *b, *c, *d, *e;
+	struct pr_alloc_stats st;
+
+	at_expect_counts(test, alloc, "new");
+	a = at_new(test, alloc, 100, false);
+	at_expect_counts(test, alloc, "a");
+	/* Page 1 is b's alone; pages 0 and 2 are shared with a and c. */
+	b = at_new(test, alloc, 2 * PAGE_SIZE + 8, true);
+	at_expect_counts(test, alloc, "b async");
+	c = at_new(test, alloc, 3 * PAGE_SIZE, false);
+	at_expect_counts(test, alloc, "c");
+	d = at_new(test, alloc, 64, true);
+	at_expect_counts(test, alloc, "d async");
+
+	/* A hole between a and c: only page 1 becomes available. */
+	pr_alloc_free_buf(alloc, b);
+	at_expect_counts(test, alloc, "free b");
+	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
+			PAGE_RANGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, pr_shrink(&ctx->prs, 1), 1);
+	at_expect_counts(test, alloc, "shrink 1");
+	/* Best fit: the hole left by b. */
+	b = at_new(test, alloc, 200, false);
+	KUNIT_EXPECT_EQ(test, b->user_data, a->user_data + 104);
+	at_expect_counts(test, alloc, "b again, split");
+
+	/* Refused: too large for the area, too large for the async half. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc,
+						       alloc->buffer_size, 0,
+						       0, false)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc,
+						       alloc->buffer_size / 2,
+						       0, 0, true)), -ENOSPC);
+	at_expect_counts(test, alloc, "refused");
+
+	/* Freed by userspace, once released to it. */
+	pr_alloc_release_to_user(alloc, c);
+	KUNIT_ASSERT_PTR_EQ(test, pr_alloc_prepare_to_free(alloc, c->user_data),
+			    c);
+	pr_alloc_free_buf(alloc, c);
+	at_expect_counts(test, alloc, "free c (merged with the rest of b)");
+	e = at_new(test, alloc, 5 * PAGE_SIZE, true);
+	at_expect_counts(test, alloc, "e async");
+
+	pr_alloc_free_buf(alloc, a);
+	at_expect_counts(test, alloc, "free a");
+	pr_alloc_free_buf(alloc, d);
+	at_expect_counts(test, alloc, "free d");
+	pr_shrink_all(&ctx->prs);
+	at_expect_counts(test, alloc, "shrink all");
+	pr_alloc_free_buf(alloc, e);
+	at_expect_counts(test, alloc, "free e");
+	pr_alloc_free_buf(alloc, b);
+	at_expect_counts(test, alloc, "free b");
+	at_expect_one_free_buffer(test, alloc);
+	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.pages_used, 0);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), st.pages_available);
+	at_expect_counts(test, alloc, "shrink all, empty");
+}
+
 /* The area cannot be split, and pages not in use fault. */
 static void pr_alloc_test_vma_rules(struct kunit *test)
 {
@@ -398,18 +657,6 @@ static void pr_alloc_test_shared_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
 			PAGE_RANGE_AVAILABLE);
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
-}
-
-static void at_expect_one_free_buffer(struct kunit *test,
-				      struct pr_alloc *alloc)
-{
-	struct pr_alloc_stats st;
-
-	pr_alloc_get_stats(alloc, &st);
-	KUNIT_EXPECT_EQ(test, st.buffers_allocated, 0);
-	KUNIT_EXPECT_EQ(test, st.buffers_free, 1);
-	KUNIT_EXPECT_EQ(test, st.free_space, alloc->buffer_size);
-	KUNIT_EXPECT_EQ(test, st.free_async_space, alloc->buffer_size / 2);
 }
 
 /* Best fit picks the smallest hole; frees merge holes back into one. */
@@ -1012,6 +1259,8 @@ static struct kunit_case pr_alloc_test_cases[] = {
 	KUNIT_CASE(pr_alloc_test_after_close),
 	KUNIT_CASE(pr_alloc_test_release),
 	KUNIT_CASE(pr_alloc_test_use_fails),
+	KUNIT_CASE(pr_alloc_test_new_buf_killable),
+	KUNIT_CASE(pr_alloc_test_counts),
 	KUNIT_CASE(pr_alloc_test_vma_rules),
 	KUNIT_CASE(pr_alloc_test_mmap_rules),
 	KUNIT_CASE(pr_alloc_test_copy),

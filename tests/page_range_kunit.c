@@ -20,6 +20,7 @@
 #include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
 #include "page_range.h"
@@ -32,6 +33,12 @@ MODULE_IMPORT_NS(PAGE_RANGE_NS);
 #define PR_RACE_MS	1000
 /* How long teardown waits for the test's mm to close a VMA. */
 #define PR_CLOSE_TIMEOUT	(30 * HZ)
+/* How long a call waiting for a lock may take to sleep on it. */
+#define PR_BLOCK_MS	1000
+/* How long a killed call may take to return, the lock still held. */
+#define PR_KILL_MS	2000
+/* How long its thread may take to finish once the lock is released. */
+#define PR_JOIN_TIMEOUT	(30 * HZ)
 
 struct pr_ctx;
 
@@ -56,6 +63,7 @@ struct pr_ctx {
 	struct pr_map *maps[PR_MAX_MAPS];
 	int nr_maps;
 	struct pr_race *race;
+	struct pr_kill_call *kill_call;
 };
 
 /* A copy of the VMA (mremap, fork) is not the registered VMA. */
@@ -210,6 +218,9 @@ static void pr_test_exit(struct kunit *test)
 	/* A failed assertion may have left race threads running. */
 	if (ctx->race)
 		pr_race_stop(ctx->race);
+	/* Likewise a killed call that never returned: it uses a range. */
+	if (!pr_kill_call_join(ctx->kill_call))
+		KUNIT_FAIL(test, "a killed page_range_use() never returned");
 	for (i = 0; i < ctx->nr_maps; i++) {
 		pr_map_teardown(test, ctx->maps[i]);
 		fput(ctx->maps[i]->file);
@@ -298,6 +309,117 @@ struct task_struct *pr_kthread_run(struct kunit *test, int (*fn)(void *),
 		return ERR_PTR(-ENOMEM);
 	wake_up_process(task);
 	return task;
+}
+
+/*
+ * The thread of a pr_kill_call: a kthread ignores every signal unless it
+ * allows it, and borrows the range's mm, as the task of a sender has one.
+ */
+static int pr_kill_call_fn(void *data)
+{
+	struct pr_kill_call *call = data;
+	struct mm_struct *mm = call->range->mm;
+
+	allow_signal(SIGKILL);
+	if (mmget_not_zero(mm)) {
+		kthread_use_mm(mm);
+		WRITE_ONCE(call->started, true);
+		call->ret = call->fn(call);
+		kthread_unuse_mm(mm);
+		mmput(mm);
+	} else {
+		call->ret = -ENOENT;
+	}
+	/* The kill was meant for @fn's wait only. */
+	flush_signals(current);
+	complete(&call->done);
+	return 0;
+}
+
+static void pr_kill_lock(struct pr_kill_call *call)
+{
+	if (call->hold_mm_lock)
+		mutex_lock(&call->range->mm_lock);
+	else
+		mmap_write_lock(call->range->mm);
+}
+
+static void pr_kill_unlock(struct pr_kill_call *call)
+{
+	if (call->hold_mm_lock)
+		mutex_unlock(&call->range->mm_lock);
+	else
+		mmap_write_unlock(call->range->mm);
+}
+
+/*
+ * Hold the lock, run @call->fn in a kthread, wait until the thread sleeps
+ * (on the lock, as nothing else in @fn sleeps for long), send it SIGKILL
+ * and give it PR_KILL_MS to return while the lock is still held. Then
+ * release the lock and wait for the thread, so that nothing still runs
+ * when the caller checks the outcome. Between lock and unlock nothing may
+ * end the test thread: no assertion there, only what @call records.
+ */
+void pr_kill_blocked_call(struct kunit *test, struct pr_kill_call *call)
+{
+	struct task_struct *task;
+	unsigned long deadline;
+	int sent;
+
+	init_completion(&call->done);
+	call->started = false;
+	call->blocked = false;
+	call->killed_in_time = false;
+	call->finished = false;
+	call->ret = 0;
+
+	pr_kill_lock(call);
+	task = pr_kthread_run(test, pr_kill_call_fn, call, "pr_kunit_kill");
+	if (IS_ERR(task)) {
+		pr_kill_unlock(call);
+		/* @fn never ran: nothing to wait for. */
+		call->finished = true;
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
+		return;
+	}
+
+	deadline = jiffies + msecs_to_jiffies(PR_BLOCK_MS);
+	while (!completion_done(&call->done) &&
+	       time_before(jiffies, deadline) &&
+	       !(READ_ONCE(call->started) && !task_is_running(task)))
+		usleep_range(500, 1000);
+	call->blocked = READ_ONCE(call->started) && !task_is_running(task) &&
+			!completion_done(&call->done);
+	/* Past any spinning, and queued on the lock. */
+	msleep(20);
+
+	sent = send_sig(SIGKILL, task, 1);
+	call->killed_in_time =
+		wait_for_completion_timeout(&call->done,
+					    msecs_to_jiffies(PR_KILL_MS));
+	pr_kill_unlock(call);
+
+	/* A thread that never slept may be gone already: -ESRCH then. */
+	if (call->blocked)
+		KUNIT_EXPECT_EQ(test, sent, 0);
+	call->finished = call->killed_in_time ||
+			 wait_for_completion_timeout(&call->done,
+						     PR_JOIN_TIMEOUT);
+	if (!call->finished)
+		KUNIT_FAIL(test, "the call still runs with the lock released");
+}
+
+/*
+ * For exit fixtures, after an assertion or a timeout left a call's thread
+ * running: wait for it before the range goes away. True once it finished.
+ */
+bool pr_kill_call_join(struct pr_kill_call *call)
+{
+	if (!call || call->finished)
+		return true;
+	call->finished = wait_for_completion_timeout(&call->done,
+						     2 * PR_JOIN_TIMEOUT);
+	return call->finished;
 }
 
 #define PR_EXPECT_STATES(test, range, ...)				\
@@ -769,6 +891,171 @@ static void page_range_test_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 16), 0);
 }
 
+/* Slots of @range in @state, by a walk. */
+static size_t pr_count_state(struct page_range *range,
+			     enum page_range_state state)
+{
+	size_t i, n = page_range_num_pages(range), count = 0;
+
+	for (i = 0; i < n; i++)
+		count += page_range_get_state(range, i) == state;
+	return count;
+}
+
+/*
+ * The range's running counts against a walk of its slots, and the
+ * shrinker's counts against both: each test's shrinker serves its ranges
+ * only, and the tests that call this have a single range.
+ */
+static void pr_expect_counts(struct kunit *test, struct page_range *range,
+			     const char *step)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	size_t i, n = page_range_num_pages(range), used, available;
+	size_t walk[PAGE_RANGE_USED + 1] = {};
+
+	for (i = 0; i < n; i++)
+		walk[page_range_get_state(range, i)]++;
+	page_range_get_counts(range, &used, &available);
+	KUNIT_EXPECT_EQ_MSG(test, used, walk[PAGE_RANGE_USED], "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, available, walk[PAGE_RANGE_AVAILABLE], "%s",
+			    step);
+	/* Free is what the two counts leave. */
+	KUNIT_EXPECT_EQ_MSG(test, n - used - available, walk[PAGE_RANGE_FREE],
+			    "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, page_range_shrinker_count(prs), available,
+			    "%s", step);
+	KUNIT_EXPECT_EQ_MSG(test, page_range_shrinker_nr_pages(prs),
+			    used + available, "%s", step);
+}
+
+/*
+ * page_range_get_counts() agrees with a slot-by-slot walk after every
+ * transition: use of free and of available slots, use of used ones, stop
+ * (twice, and over free slots), the shrinker, refused calls, and the VMA's
+ * close with pages still used.
+ */
+static void page_range_test_counts(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_map *map = pr_map_new(test, 8);
+	struct page_range *range = &map->range;
+	size_t available;
+
+	pr_expect_counts(test, range, "new");
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 4), 0);
+	pr_expect_counts(test, range, "use 0-3");
+	page_range_stop_using(range, 1, 3);
+	pr_expect_counts(test, range, "stop 1-2");
+	/* Already on the LRU: counted once. */
+	page_range_stop_using(range, 1, 3);
+	pr_expect_counts(test, range, "stop 1-2 again");
+	/* Available, used and free slots at once. */
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 2, 6), 0);
+	PR_EXPECT_STATES(test, range, U, A, U, U, U, U, F, F);
+	pr_expect_counts(test, range, "use 2-5");
+	/* Free slots stay free. */
+	page_range_stop_using(range, 0, 8);
+	PR_EXPECT_STATES(test, range, A, A, A, A, A, A, F, F);
+	pr_expect_counts(test, range, "stop all");
+	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 2), 2);
+	pr_expect_counts(test, range, "shrink 2");
+	/* Available, or freed by the shrink: either way used now. */
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
+	pr_expect_counts(test, range, "use 0");
+
+	/* Refused calls change nothing. */
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 9), -EINVAL);
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 3, 2), -EINVAL);
+	page_range_stop_using(range, 0, 9);
+	pr_expect_counts(test, range, "refused");
+
+	available = pr_count_state(range, PAGE_RANGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), available);
+	pr_expect_counts(test, range, "shrink all");
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 6, 8), 0);
+	PR_EXPECT_STATES(test, range, U, F, F, F, F, F, U, U);
+	pr_expect_counts(test, range, "use 6-7");
+
+	/* Closed: used pages stay counted until stopped, then shrink. */
+	KUNIT_ASSERT_EQ(test, vm_munmap(map->uaddr, map->len), 0);
+	KUNIT_ASSERT_TRUE(test, completion_done(&map->closed));
+	pr_expect_counts(test, range, "closed");
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 2), -ESRCH);
+	pr_expect_counts(test, range, "use after close");
+	page_range_stop_using(range, 0, 8);
+	pr_expect_counts(test, range, "stop after close");
+	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 3);
+	PR_EXPECT_STATES(test, range, F, F, F, F, F, F, F, F);
+	pr_expect_counts(test, range, "shrink after close");
+}
+
+/* The blocking call of the killable tests: use one slot. */
+static int pr_kill_use_fn(struct pr_kill_call *call)
+{
+	return page_range_use(call->range, call->arg, call->arg + 1);
+}
+
+/*
+ * A fatal signal ends page_range_use()'s wait for a lock that another
+ * task holds, @hold_mm_lock choosing the range's mm_lock or its owner's
+ * mmap lock: -EINTR, while the lock is still held, with the slot left
+ * free and no page kept. The seed slept uninterruptibly there, so that a
+ * receiver holding its own mmap lock parked its senders in D state.
+ */
+static void pr_test_use_killable(struct kunit *test, bool hold_mm_lock)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_ctx *ctx = test->priv;
+	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range *range = &map->range;
+	struct pr_kill_call *call;
+	size_t used, available;
+
+	call = kunit_kzalloc(test, sizeof(*call), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, call);
+	/* Slot 0 used, so that the page count to keep is not zero. */
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
+	KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
+
+	call->range = range;
+	call->hold_mm_lock = hold_mm_lock;
+	call->fn = pr_kill_use_fn;
+	call->arg = 1;
+	ctx->kill_call = call;
+	pr_kill_blocked_call(test, call);
+	KUNIT_ASSERT_TRUE(test, call->finished);
+	KUNIT_EXPECT_TRUE_MSG(test, call->blocked,
+			      "page_range_use() never slept on the lock");
+	KUNIT_EXPECT_TRUE_MSG(test, call->killed_in_time,
+			      "SIGKILL did not end the wait within %d ms",
+			      PR_KILL_MS);
+	KUNIT_EXPECT_EQ(test, call->ret, -EINTR);
+
+	PR_EXPECT_STATES(test, range, U, F);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+	page_range_get_counts(range, &used, &available);
+	KUNIT_EXPECT_EQ(test, used, 1);
+	KUNIT_EXPECT_EQ(test, available, 0);
+
+	/* The killed waiter left no lock taken: the slot can be used now. */
+	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 2), 0);
+	PR_EXPECT_STATES(test, range, U, U);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
+	page_range_stop_using(range, 0, 2);
+}
+
+static void page_range_test_use_killable_mmap_lock(struct kunit *test)
+{
+	pr_test_use_killable(test, false);
+}
+
+static void page_range_test_use_killable_mm_lock(struct kunit *test)
+{
+	pr_test_use_killable(test, true);
+}
+
 /* ---- races ---- */
 
 struct pr_race {
@@ -1154,6 +1441,8 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 		if (page_range_get_state(race->range, i) != PAGE_RANGE_FREE)
 			present++;
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), present);
+	/* The running counts survived the race too. */
+	pr_expect_counts(test, race->range, "after the race");
 	page_range_stop_using(race->range, 0, race->npages);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), present);
 	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), present);
@@ -1243,6 +1532,9 @@ static struct kunit_case page_range_test_cases[] = {
 	KUNIT_CASE(page_range_test_impostor_vma),
 	KUNIT_CASE(page_range_test_owner_exit),
 	KUNIT_CASE(page_range_test_destroy),
+	KUNIT_CASE(page_range_test_counts),
+	KUNIT_CASE(page_range_test_use_killable_mmap_lock),
+	KUNIT_CASE(page_range_test_use_killable_mm_lock),
 	KUNIT_CASE_SLOW(page_range_test_race_use_use),
 	KUNIT_CASE_SLOW(page_range_test_race_use_stop_shrink),
 	KUNIT_CASE_SLOW(page_range_test_race_destroy_shrink),
