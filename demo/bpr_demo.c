@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,8 @@
 #define SERVER_ID	1
 #define CLIENT_ID	2
 #define REPLY_AREA	(1024 * 1024)
+/* A one-byte request the server takes its time over. */
+#define SLOW_REQUEST	0x5a
 
 static void die(const char *what)
 {
@@ -45,7 +49,7 @@ static int open_endpoint(__u32 id, size_t area_size, __u8 **area)
 
 	if (fd < 0)
 		die("open " BPR_DEVICE " (is the module loaded?)");
-	if (ioctl(fd, BPR_IOC_BIND, &id))
+	if (id && ioctl(fd, BPR_IOC_BIND, &id))
 		die("bind");
 	*area = mmap(NULL, area_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (*area == MAP_FAILED)
@@ -76,6 +80,10 @@ static void show_stats(const char *when, int fd)
 struct server {
 	int fd;
 	const __u8 *area;
+	int slow_seen;		/* a slow request arrived */
+	int dropped;		/* replies whose client was gone */
+	pid_t last_pid;		/* who sent the last request */
+	uid_t last_euid;
 };
 
 static void *serve(void *arg)
@@ -86,17 +94,68 @@ static void *serve(void *arg)
 	const __u8 *area = srv->area;
 	__u64 sum;
 
-	while (!ioctl(fd, BPR_IOC_WRITE_READ, &wr)) {
+	for (;;) {
+		/* A signal ends the call: repeat it, @done skips what was done. */
+		if (ioctl(fd, BPR_IOC_WRITE_READ, &wr)) {
+			if (errno == EINTR)
+				continue;
+			die("server write_read");
+		}
+		/* A client that died before its answer is no reason to stop. */
+		if ((wr.done & BPR_WR_REPLY) && wr.write_status)
+			__atomic_add_fetch(&srv->dropped, 1, __ATOMIC_SEQ_CST);
+		srv->last_pid = wr.message.sender_pid;
+		srv->last_euid = wr.message.sender_euid;
+		if (wr.message.size == 1 &&
+		    area[wr.message.offset] == SLOW_REQUEST) {
+			__atomic_store_n(&srv->slow_seen, 1, __ATOMIC_SEQ_CST);
+			usleep(500 * 1000);
+		}
 		sum = checksum(area + wr.message.offset, wr.message.size);
 		/* Free the request, reply, and wait for the next: one call. */
 		wr.flags = BPR_WR_FREE | BPR_WR_REPLY | BPR_WR_RECEIVE;
+		wr.done = 0;
 		wr.free_offset = wr.message.offset;
 		wr.reply.transaction = wr.message.transaction;
 		wr.reply.data = (uintptr_t)&sum;
 		wr.reply.size = sizeof(sum);
 	}
-	die("server write_read");
 	return NULL;
+}
+
+/*
+ * A client sends a request the server is slow to answer, and is killed
+ * while it waits. The server's reply finds nobody: the call that replied
+ * (and then received the next request) reports it in write_status.
+ */
+static void client_dies_mid_call(struct server *srv)
+{
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		__u8 req = SLOW_REQUEST, *area;
+		struct bpr_transaction tr = {
+			.send = {
+				.target = SERVER_ID,
+				.data = (uintptr_t)&req,
+				.size = 1,
+			},
+		};
+		int fd = open_endpoint(0, REPLY_AREA, &area);
+
+		ioctl(fd, BPR_IOC_TRANSACT, &tr);
+		_exit(0);
+	}
+	for (i = 0; i < 500 && !__atomic_load_n(&srv->slow_seen, __ATOMIC_SEQ_CST); i++)
+		usleep(10 * 1000);
+	if (kill(pid, SIGKILL) || waitpid(pid, NULL, 0) != pid)
+		die("kill the client");
+	printf("  Client %d was killed while the server worked on its request.\n",
+	       (int)pid);
 }
 
 struct totals {
@@ -124,13 +183,19 @@ static void exchange(int fd, const __u8 *area, size_t size, int rounds,
 		want = checksum(buf, size);
 		/* Free the previous reply and send the next request: one call. */
 		wr.flags = BPR_WR_SEND | (have_reply ? BPR_WR_FREE : 0);
+		wr.done = 0;
 		wr.free_offset = wr.message.offset;
 		wr.send.target = SERVER_ID;
 		wr.send.flags = 0;
 		wr.send.data = (uintptr_t)buf;
 		wr.send.size = size;
-		if (ioctl(fd, BPR_IOC_WRITE_READ, &wr))
-			die("client write_read");
+		while (ioctl(fd, BPR_IOC_WRITE_READ, &wr))
+			if (errno != EINTR)
+				die("client write_read");
+		if (wr.write_status) {
+			errno = -wr.write_status;
+			die("send");
+		}
 		have_reply = 1;
 		t->sent++;
 		if (wr.message.size == sizeof(want) &&
@@ -164,7 +229,7 @@ int main(void)
 	static const int rounds[] = { 500, 300, 100, 20 };
 	struct totals t = { 0 };
 	struct bpr_version v;
-	struct server srv;
+	struct server srv = { 0 };
 	__u8 *sarea, *carea;
 	pthread_t server;
 	int sfd, cfd, i;
@@ -207,10 +272,23 @@ int main(void)
 	exchange(cfd, carea, 1 << 20, 10, &t);
 	show_stats("after traffic resumed", sfd);
 	printf("  Pages came back on demand, zeroed, as messages needed them.\n");
+	printf("  Each request told the server who sent it: pid %d, uid %u.\n",
+	       (int)srv.last_pid, (unsigned int)srv.last_euid);
 
-	printf("\nSummary: %lu messages sent, %lu confirmed intact by the server: %s\n",
+	printf("\n4. A client dies in the middle of a call:\n");
+	client_dies_mid_call(&srv);
+	exchange(cfd, carea, 4096, 50, &t);
+	printf("  The server's reply found nobody (%s) and it went on serving.\n",
+	       __atomic_load_n(&srv.dropped, __ATOMIC_SEQ_CST) ?
+	       "write_status -ECONNRESET" : "NOT REPORTED");
+	show_stats("after the dead client", sfd);
+
+	printf("\nSummary: %lu messages sent, %lu confirmed intact by the server: %s;\n",
 	       t.sent, t.intact, t.sent == t.intact ? "all intact" : "MISMATCH");
+	printf("%d reply to a dead client dropped, and the server kept serving.\n",
+	       srv.dropped);
 	printf("\nTo use the module on your own machine:\n"
 	       "  make KDIR=/lib/modules/$(uname -r)/build && sudo insmod binder_page_range.ko\n");
-	return t.sent == t.intact ? 0 : 1;
+	return t.sent == t.intact && srv.dropped == 1 &&
+	       srv.last_pid == getpid() ? 0 : 1;
 }

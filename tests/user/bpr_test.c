@@ -26,83 +26,6 @@
 
 #define AREA	(256 * 1024)
 
-struct ep {
-	int fd;
-	__u8 *area;
-	size_t size;
-};
-
-static int ep_open(struct ep *ep, __u32 id, size_t size)
-{
-	ep->fd = open(BPR_DEVICE, O_RDWR | O_CLOEXEC);
-	if (ep->fd < 0)
-		return -1;
-	ep->size = size;
-	ep->area = NULL;
-	if (size) {
-		ep->area = mmap(NULL, size, PROT_READ, MAP_SHARED, ep->fd, 0);
-		if (ep->area == MAP_FAILED)
-			return -1;
-	}
-	if (id && ioctl(ep->fd, BPR_IOC_BIND, &id))
-		return -1;
-	return 0;
-}
-
-static void ep_close(struct ep *ep)
-{
-	if (ep->area && ep->area != MAP_FAILED)
-		munmap(ep->area, ep->size);
-	close(ep->fd);
-}
-
-static void fill(__u8 *buf, size_t len, __u32 seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (__u8)(seed * 131 + i * 7 + (i >> 9));
-}
-
-static int send_msg(int fd, __u32 target, const void *data, size_t size,
-		    __u32 flags, struct bpr_message *reply)
-{
-	struct bpr_transaction tr = {
-		.send = {
-			.target = target,
-			.flags = flags,
-			.data = (uintptr_t)data,
-			.size = size,
-		},
-	};
-	int ret = ioctl(fd, BPR_IOC_TRANSACT, &tr);
-
-	if (!ret && reply)
-		*reply = tr.reply;
-	return ret;
-}
-
-/* The first number in @path after @key (or at the start), or -1. */
-static long read_kb(const char *path, const char *key)
-{
-	FILE *f = fopen(path, "r");
-	char line[128];
-	long val = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			val = atol(line + strlen(key));
-	fclose(f);
-	return val;
-}
-
-static int stats(int fd, struct bpr_stats *st)
-{
-	return ioctl(fd, BPR_IOC_STATS, st);
-}
-
 TEST(version)
 {
 	struct bpr_version v;
@@ -193,12 +116,17 @@ TEST(send_errors)
 	EXPECT_EQ(-1, send_msg(tx.fd, 200, (void *)16, 8, BPR_SEND_ONEWAY,
 			       NULL));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, send_msg(tx.fd, 200, buf, 8, 0x80, NULL));
+	/*
+	 * Oneway, so that the unknown flag is the only thing wrong (a two-way
+	 * send from an endpoint without a mapping is refused too).
+	 */
+	EXPECT_EQ(-1, send_msg(tx.fd, 200, buf, 8, 0x80 | BPR_SEND_ONEWAY,
+			       NULL));
 	EXPECT_EQ(EINVAL, errno);
-	/* More than the area holds. */
+	/* More than the area holds: it could never fit. */
 	EXPECT_EQ(-1, send_msg(tx.fd, 200, buf, 1 << 30, BPR_SEND_ONEWAY,
 			       NULL));
-	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(EMSGSIZE, errno);
 	ep_close(&tx);
 	ep_close(&rx);
 }
@@ -221,7 +149,7 @@ TEST(oneway)
 		ASSERT_EQ(0, send_msg(tx.fd, 300, buf, sizes[i],
 				      BPR_SEND_ONEWAY, NULL));
 	}
-	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
 	EXPECT_EQ(6, st.messages_queued);
 	for (i = 0; i < 6; i++) {
 		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
@@ -229,6 +157,9 @@ TEST(oneway)
 		EXPECT_EQ(301, m.sender);
 		EXPECT_EQ(BPR_MSG_ONEWAY, m.flags);
 		EXPECT_EQ(0, m.transaction);
+		EXPECT_EQ(getpid(), m.sender_pid);
+		EXPECT_EQ(geteuid(), m.sender_euid);
+		EXPECT_EQ(0, m.reserved);
 		fill(buf, sizes[i], i);
 		EXPECT_EQ(0, memcmp(rx.area + m.offset, buf, sizes[i]));
 		offs[i] = m.offset;
@@ -241,7 +172,7 @@ TEST(oneway)
 	offs[0] = AREA + 8;
 	EXPECT_EQ(-1, ioctl(rx.fd, BPR_IOC_FREE, &offs[0]));
 	EXPECT_EQ(EINVAL, errno);
-	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
 	EXPECT_EQ(0, st.buffers_allocated);
 	EXPECT_EQ(0, st.messages_queued);
 	EXPECT_EQ(0, st.pages_used);
@@ -297,6 +228,8 @@ static void serve(__u32 id, int ready_fd, int count, int use_write_read)
 		for (j = 0; j < m.size; j++)
 			buf[j] = ep.area[m.offset + j] + 1;
 		if (use_write_read) {
+			/* A new call: no step of it carried out yet. */
+			wr.done = 0;
 			wr.flags = BPR_WR_FREE | BPR_WR_REPLY |
 				   (i + 1 < count ? BPR_WR_RECEIVE : 0);
 			wr.free_offset = m.offset;
@@ -305,6 +238,9 @@ static void serve(__u32 id, int ready_fd, int count, int use_write_read)
 			wr.reply.size = m.size;
 			if (ioctl(ep.fd, BPR_IOC_WRITE_READ, &wr))
 				_exit(5);
+			/* The client waits for every reply. */
+			if (wr.write_status)
+				_exit(8);
 			m = wr.message;
 		} else {
 			struct bpr_reply rp = {
@@ -372,6 +308,7 @@ static void check_two_way(struct __test_metadata *_metadata,
 			};
 
 			ASSERT_EQ(0, ioctl(cl.fd, BPR_IOC_WRITE_READ, &wr));
+			EXPECT_EQ(0, wr.write_status);
 			reply = wr.message;
 		} else {
 			if (i)
@@ -424,7 +361,7 @@ TEST(receiver_never_frees)
 	}
 	/* Oneway messages get half the area. */
 	EXPECT_EQ(4, sent);
-	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
 	EXPECT_EQ(4, st.messages_queued);
 	EXPECT_EQ(4, st.buffers_allocated);
 	EXPECT_EQ(0, st.free_async_space);
@@ -451,7 +388,7 @@ TEST(receiver_exits)
 		close(p[0]);
 		if (ep_open(&ep, 700, AREA) || write(p[1], "r", 1) != 1)
 			_exit(2);
-		while (!stats(ep.fd, &st) && st.messages_queued < 2)
+		while (!get_stats(ep.fd, &st) && st.messages_queued < 2)
 			usleep(1000);
 		_exit(0);
 	}
@@ -492,7 +429,7 @@ TEST(sender_killed)
 {
 	struct bpr_message m;
 	struct bpr_stats st;
-	struct bpr_reply rp;
+	struct bpr_reply rp = {};
 	struct ep srv;
 	int status;
 	pid_t pid;
@@ -514,7 +451,7 @@ TEST(sender_killed)
 	EXPECT_EQ(-1, ioctl(srv.fd, BPR_IOC_REPLY, &rp));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, ioctl(srv.fd, BPR_IOC_FREE, &m.offset));
-	ASSERT_EQ(0, stats(srv.fd, &st));
+	ASSERT_EQ(0, get_stats(srv.fd, &st));
 	EXPECT_EQ(0, st.buffers_allocated);
 	ep_close(&srv);
 }
@@ -546,7 +483,7 @@ TEST(close_while_receiving)
 TEST(reply_retry_after_efault)
 {
 	struct bpr_message m;
-	struct bpr_reply rp;
+	struct bpr_reply rp = {};
 	struct ep srv;
 	int status;
 	pid_t pid;
@@ -613,7 +550,7 @@ TEST(fork_child)
 
 		if (mincore(ep.area, 4096, &vec) != -1 || errno != ENOMEM)
 			_exit(2);
-		if (stats(ep.fd, &st) != -1 || errno != EPERM)
+		if (get_stats(ep.fd, &st) != -1 || errno != EPERM)
 			_exit(3);
 		_exit(0);
 	}
@@ -641,7 +578,7 @@ TEST(reclaim_drop_caches)
 		EXPECT_EQ(0, memcmp(rx.area + m.offset, buf, sizeof(buf)));
 		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &m.offset));
 	}
-	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
 	EXPECT_LT(0, st.pages_available);
 	EXPECT_EQ(0, st.pages_used);
 
@@ -649,7 +586,7 @@ TEST(reclaim_drop_caches)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(2, write(fd, "2\n", 2));
 	close(fd);
-	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
 	EXPECT_EQ(0, st.pages_available);
 	EXPECT_EQ(st.pages_total, st.pages_free);
 
@@ -893,7 +830,7 @@ TEST(stress)
 		       (unsigned long long)sh->sent[i]);
 	}
 	TH_LOG("%llu retries after ENOSPC", (unsigned long long)sh->nospace);
-	ASSERT_EQ(0, stats(rx.fd, &stt));
+	ASSERT_EQ(0, get_stats(rx.fd, &stt));
 	EXPECT_EQ(0, stt.messages_queued);
 	EXPECT_EQ(0, stt.buffers_allocated);
 	EXPECT_EQ(0, stt.pages_used);
@@ -957,7 +894,7 @@ TEST_F_TIMEOUT(pressure, reclaim, 240)
 		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_RECEIVE, &m));
 		ASSERT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &m.offset));
 	}
-	ASSERT_EQ(0, stats(rx.fd, &st));
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
 	ASSERT_LT(0, st.pages_available);
 
 	done = mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
@@ -972,10 +909,10 @@ TEST_F_TIMEOUT(pressure, reclaim, 240)
 		 * the low watermark (about min_free_kbytes * 5 / 4), and hold
 		 * it there, above the minimum, so the OOM killer stays away.
 		 */
-		long low = read_kb("/proc/sys/vm/min_free_kbytes", "") * 5 / 4;
+		long low = read_value("/proc/sys/vm/min_free_kbytes", "") * 5 / 4;
 
 		while (!__atomic_load_n(done, __ATOMIC_ACQUIRE)) {
-			if (read_kb("/proc/meminfo", "MemFree:") < low) {
+			if (read_value("/proc/meminfo", "MemFree:") < low) {
 				usleep(10000);
 				continue;
 			}
@@ -987,7 +924,7 @@ TEST_F_TIMEOUT(pressure, reclaim, 240)
 		_exit(0);
 	}
 	for (i = 0; i < 1800; i++) {
-		ASSERT_EQ(0, stats(rx.fd, &st));
+		ASSERT_EQ(0, get_stats(rx.fd, &st));
 		if (!st.pages_available)
 			break;
 		usleep(100000);
