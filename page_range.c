@@ -326,9 +326,10 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
  * Context: Process context; may sleep. Takes mm_lock and the mmap lock,
  * killably.
  * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
- * -ENOMEM; -EINTR if a fatal signal came while waiting for a lock; -ESRCH if the VMA was closed (whether or not the pages are
- * present) or the mm is gone; or the error of vm_insert_page(). On error,
- * the slots before the failing one may be used.
+ * -ENOMEM; -EINTR if a fatal signal came while waiting for a lock; -ESRCH
+ * if the VMA was closed (whether or not the pages are present) or the mm
+ * is gone; or the error of vm_insert_page(). On error, the slots before
+ * the failing one may be used.
  */
 int page_range_use(struct page_range *range, size_t start, size_t end)
 {
