@@ -404,26 +404,6 @@ TEST(receiver_exits)
 	ep_close(&cl);
 }
 
-/*
- * A child process that sends a two-way "q" to @target and exits 0 if the
- * reply is @want (with @want NULL, it is expected to be killed waiting).
- */
-static pid_t fork_client(__u32 target, const char *want)
-{
-	struct bpr_message reply;
-	struct ep cl;
-	pid_t pid = fork();
-
-	if (pid)
-		return pid;
-	if (ep_open(&cl, 0, AREA) || send_msg(cl.fd, target, "q", 1, 0, &reply))
-		_exit(2);
-	if (!want || reply.size != strlen(want) ||
-	    memcmp(cl.area + reply.offset, want, reply.size))
-		_exit(3);
-	_exit(0);
-}
-
 /* The sender is killed mid-transaction: the reply is dropped, not leaked. */
 TEST(sender_killed)
 {

@@ -6,7 +6,10 @@
 #ifndef _BPR_UTIL_H
 #define _BPR_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +17,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
 
@@ -140,6 +146,166 @@ static inline long long read_value(const char *path, const char *key)
 			val = atoll(line + strlen(key));
 	fclose(f);
 	return val;
+}
+
+/* Milliseconds on the monotonic clock, for bounded waits. */
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Make the calling child die with @parent, the test process: a failed
+ * ASSERT or the harness's timeout then leaves no helper behind holding a
+ * file of the device (which would keep the module busy). Changing
+ * credentials clears the setting: call it again after setuid().
+ */
+static inline void die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(99);
+}
+
+/* fork() for a helper process of a test: see die_with_parent(). */
+static inline pid_t fork_helper(void)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (!pid)
+		die_with_parent(parent);
+	return pid;
+}
+
+/*
+ * Wait up to @ms for @pid to end, and SIGKILL it if it does not. Returns
+ * its exit code, 256 + the signal that killed it, or -1 if it had to be
+ * killed (-2 if it was no child of ours).
+ */
+static inline int reap(pid_t pid, int ms)
+{
+	long long end = now_ms() + ms;
+	int status;
+
+	for (;;) {
+		pid_t ret = waitpid(pid, &status, WNOHANG);
+
+		if (ret < 0)
+			return -2;
+		if (ret == pid)
+			break;
+		if (now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(5000);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) :
+	       256 + WTERMSIG(status);
+}
+
+/* Read one byte from @fd within @ms: 0, or -1 (timeout, EOF, error). */
+static inline int wait_byte(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, ms) != 1 || read(fd, &c, 1) != 1)
+		return -1;
+	return 0;
+}
+
+/* Whether a message is queued for @fd within @ms. */
+static inline int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
+}
+
+/* Area of the clients fork_client() starts. */
+#define CLIENT_AREA	(256 * 1024)
+
+/*
+ * A child process that sends a two-way "q" to @target and exits 0 if the
+ * reply is @want (with @want NULL, it is expected to be killed waiting).
+ */
+static inline pid_t fork_client(__u32 target, const char *want)
+{
+	struct bpr_message reply;
+	pid_t parent = getpid(), pid;
+	struct ep cl;
+
+	pid = fork();
+	if (pid)
+		return pid;
+	die_with_parent(parent);
+	if (ep_open(&cl, 0, CLIENT_AREA) ||
+	    send_msg(cl.fd, target, "q", 1, 0, &reply))
+		_exit(2);
+	if (!want || reply.size != strlen(want) ||
+	    memcmp(cl.area + reply.offset, want, reply.size))
+		_exit(3);
+	_exit(0);
+}
+
+#define BPR_DEBUGFS_STATS "/sys/kernel/debug/binder_page_range/stats"
+
+/* The module's live objects, from debugfs: see Documentation/uapi.rst. */
+struct bpr_live {
+	long long procs, areas, transactions, messages, buffers, pages;
+};
+
+/* Read every counter from one read of the file: 0, or -1. */
+static inline int read_live(struct bpr_live *l)
+{
+	FILE *f = fopen(BPR_DEBUGFS_STATS, "re");
+	char name[32];
+	long long val;
+	int n = 0;
+
+	if (!f)
+		return -1;
+	memset(l, 0xff, sizeof(*l));
+	while (fscanf(f, "%31s %lld", name, &val) == 2) {
+		n++;
+		if (!strcmp(name, "procs"))
+			l->procs = val;
+		else if (!strcmp(name, "areas"))
+			l->areas = val;
+		else if (!strcmp(name, "transactions"))
+			l->transactions = val;
+		else if (!strcmp(name, "messages"))
+			l->messages = val;
+		else if (!strcmp(name, "buffers"))
+			l->buffers = val;
+		else if (!strcmp(name, "pages"))
+			l->pages = val;
+	}
+	fclose(f);
+	return n == 6 ? 0 : -1;
+}
+
+/*
+ * Wait up to @ms for every counter to read 0: teardown runs in a
+ * workqueue, after the last close(). 0, or -1 with @l the last reading.
+ */
+static inline int wait_live_zero(struct bpr_live *l, int ms)
+{
+	long long end = now_ms() + ms;
+
+	for (;;) {
+		if (!read_live(l) && !l->procs && !l->areas &&
+		    !l->transactions && !l->messages && !l->buffers &&
+		    !l->pages)
+			return 0;
+		if (now_ms() > end)
+			return -1;
+		usleep(20000);
+	}
 }
 
 #endif /* _BPR_UTIL_H */
