@@ -302,7 +302,8 @@ static int bpr_txn_finish(struct bpr_txn *txn, int status,
 		txn->reply = reply;
 		txn->reply_size = size;
 	}
-	txn->done = true;
+	/* Read without the lock by the waiter's wait condition. */
+	WRITE_ONCE(txn->done, true);
 	spin_unlock(&txn->lock);
 	if (abandoned) {
 		if (reply)
@@ -798,6 +799,25 @@ static void bpr_pending_put_back(struct bpr_proc *proc, struct bpr_txn *txn)
 }
 
 /*
+ * Errors of the send or reply step that come from the peer: the step is
+ * carried out (the transaction, if any, is finished) and the call goes on.
+ */
+static bool bpr_peer_error(int err)
+{
+	switch (err) {
+	case -ENXIO:
+	case -ECONNRESET:
+	case -ENOSPC:
+	case -EDQUOT:
+	case -ENOMEM:
+	case -ESRCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * Reply @rp from @proc. Returns a caller's error (the transaction then
  * stays pending, to retry), or 0 with @status: 0 if the sender got the
  * reply, else why not (the transaction is finished either way).
@@ -840,8 +860,12 @@ static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
 		return ret;
 	}
 	if (ret) {
-		/* The sender learns why there is no reply; -ESRCH: unmapped. */
-		if (ret == -ESRCH)
+		/*
+		 * The sender learns why there is no reply; -ESRCH: unmapped.
+		 * Whatever else went wrong in the sender's area is not ours to
+		 * retry: the transaction is finished, as the status says.
+		 */
+		if (ret == -ESRCH || !bpr_peer_error(ret))
 			ret = -ECONNRESET;
 		*status = ret;
 		bpr_txn_finish(txn, ret, NULL, 0);
@@ -865,8 +889,12 @@ static int bpr_free(struct bpr_proc *proc, u64 offset)
 
 	if (offset >= pr_alloc_area_size(&proc->alloc))
 		return -EINVAL;
+	/*
+	 * A racing mmap() publishes the size before the start: with the old
+	 * start (0), no buffer is found and the offset is refused.
+	 */
 	buffer = pr_alloc_prepare_to_free(&proc->alloc,
-					  proc->alloc.buffer + offset);
+					  READ_ONCE(proc->alloc.buffer) + offset);
 	if (IS_ERR(buffer))
 		return PTR_ERR(buffer);
 	bpr_quota_uncharge(proc, buffer->private, buffer->data_size);
@@ -910,25 +938,8 @@ static void bpr_out_abort(struct bpr_proc *proc, struct bpr_out *out)
 		list_add(&out->msg->entry, &proc->queue);
 		proc->queued++;
 		spin_unlock(&proc->lock);
-	}
-}
-
-/*
- * Errors of the send or reply step that come from the peer: the step is
- * carried out (the transaction, if any, is finished) and the call goes on.
- */
-static bool bpr_peer_error(int err)
-{
-	switch (err) {
-	case -ENXIO:
-	case -ECONNRESET:
-	case -ENOSPC:
-	case -EDQUOT:
-	case -ENOMEM:
-	case -ESRCH:
-		return true;
-	default:
-		return false;
+		/* Another receiver may have gone back to sleep meanwhile. */
+		wake_up_interruptible(&proc->wait);
 	}
 }
 
@@ -1219,7 +1230,8 @@ static int bpr_flush(struct file *file, fl_owner_t id)
 	if (current->mm != proc->alloc.range.mm)
 		return 0;
 	spin_lock(&proc->lock);
-	proc->flushes++;
+	/* Read without the lock by the receivers' wait condition. */
+	WRITE_ONCE(proc->flushes, proc->flushes + 1);
 	spin_unlock(&proc->lock);
 	wake_up_interruptible_all(&proc->wait);
 	return 0;
@@ -1318,7 +1330,8 @@ static int __init bpr_init(void)
 	ret = page_range_shrinker_register(&bpr_shrinker, "binder-page-range");
 	if (ret)
 		return ret;
-	bpr_wq = alloc_workqueue("binder_page_range", WQ_UNBOUND, 0);
+	bpr_wq = alloc_workqueue("binder_page_range",
+				 WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!bpr_wq) {
 		ret = -ENOMEM;
 		goto err_shrinker;

@@ -295,6 +295,102 @@ TEST(reply_freed_when_copy_out_fails)
 	ep_close(&srv);
 }
 
+/* A blocking BPR_IOC_RECEIVE in a thread of its own. */
+struct receive_call {
+	int fd;
+	struct bpr_message *m;
+	int ret;
+	int err;
+	int done;
+};
+
+static void *receive_thread(void *arg)
+{
+	struct receive_call *c = arg;
+
+	c->ret = ioctl(c->fd, BPR_IOC_RECEIVE, c->m);
+	c->err = errno;
+	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A message put back on the queue because its description could not be
+ * written wakes the receivers. A takes the message and stops in its
+ * copy-out (a userfaultfd page left unresolved); B then finds the queue
+ * empty and sleeps. A's page goes away, its copy-out fails, the message
+ * goes back to the queue: B must get it. Before the fix, B slept on until
+ * the next message or close().
+ */
+TEST(requeue_wakes_receiver)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	struct receive_call a = { .ret = -2 }, b = { .ret = -2 };
+	struct bpr_message mb = { 0 };
+	struct pollfd p;
+	struct ep rx, tx;
+	pthread_t at, bt;
+	struct uffd_msg msg;
+	int uffd;
+	__u8 *mem;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd for kernel faults: %s",
+		     strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	mem = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	reg.range.start = (uintptr_t)mem;
+	reg.range.len = PAGE;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	ASSERT_EQ(0, ep_open(&rx, 2950, SMALL));
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	a.fd = rx.fd;
+	a.m = (struct bpr_message *)mem;
+	ASSERT_EQ(0, pthread_create(&at, NULL, receive_thread, &a));
+	usleep(200000);
+	ASSERT_EQ(0, send_msg(tx.fd, 2950, "again", 6, BPR_SEND_ONEWAY, NULL));
+
+	/* A holds the message, stopped in its copy-out. */
+	p = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	b.fd = rx.fd;
+	b.m = &mb;
+	ASSERT_EQ(0, pthread_create(&bt, NULL, receive_thread, &b));
+	usleep(300000);
+	/* B sleeps: the queue is empty. */
+	ASSERT_EQ(0, __atomic_load_n(&b.done, __ATOMIC_ACQUIRE));
+
+	/* A's copy-out fails: the page is gone, the fault retried. */
+	ASSERT_EQ(0, munmap(mem, PAGE));
+	close(uffd);
+	ASSERT_EQ(0, join_ms(at, 10000));
+	EXPECT_EQ(-1, a.ret);
+	EXPECT_EQ(EFAULT, a.err);
+
+	if (join_ms(bt, 5000)) {
+		/* Not woken: the close wakes it, for the test to end. */
+		ep_close(&rx);
+		ASSERT_EQ(0, join_ms(bt, 10000));
+		ep_close(&tx);
+		ASSERT_TRUE(0) TH_LOG("the requeued message woke nobody");
+	}
+	EXPECT_EQ(0, b.ret);
+	EXPECT_EQ(6, mb.size);
+	EXPECT_EQ(0, memcmp(rx.area + mb.offset, "again", 6));
+	EXPECT_EQ(0, ioctl(rx.fd, BPR_IOC_FREE, &mb.offset));
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
 /* ---- 10. STATS: exact counts after a known sequence ---- */
 
 /* Bytes a buffer of @size takes: a multiple of 8, at least 8. */
