@@ -14,6 +14,22 @@ PR_SUBDIR=${PR_SUBDIR:-drivers/android/page_range}
 PR_RESULTS=${PR_RESULTS:-$PR_BUILD/results}
 PR_JOBS=${PR_JOBS:-$(nproc)}
 
+# Every kernel build goes through ccache, whose cache lives outside the
+# clone (~/.cache/ccache), so that a fresh clone, as CI makes, compiles
+# little. For the same source to give the same hash in any clone, paths
+# are made relative to the project (the kernel tree is under $PR_BUILD),
+# the working directory is left out of the hash (no debug info is built)
+# and the build stamp is fixed. PR_CCACHE= turns it off.
+PR_CCACHE=${PR_CCACHE-$(command -v ccache > /dev/null && echo 'ccache ')}
+export CCACHE_BASEDIR=$PR_ROOT CCACHE_NOHASHDIR=1
+export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime,time_macros
+export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2025'
+export KBUILD_BUILD_USER=pr KBUILD_BUILD_HOST=pr KBUILD_BUILD_VERSION=1
+# make arguments of the clang x86_64 trees and of the gcc UML tree: the
+# same compiler string for every build of one tree, or kbuild rebuilds it.
+PR_X86_CC=(LLVM=1 "CC=${PR_CCACHE}clang" "HOSTCC=${PR_CCACHE}clang")
+PR_UML_CC=("CC=${PR_CCACHE}gcc")
+
 pr_log() {
 	printf '==> %s\n' "$*" >&2
 }

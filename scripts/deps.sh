@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(linux-source-$PR_KVER build-essential flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
-      rsync clang lld llvm perl gzip xz-utils)
+      rsync clang lld llvm perl gzip xz-utils ccache)
 
 missing=()
 for p in "${pkgs[@]}"; do

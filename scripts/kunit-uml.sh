@@ -24,6 +24,7 @@ set +e
 	python3 tools/testing/kunit/kunit.py run \
 		--kunitconfig="$PR_SUBDIR/tests/.kunitconfig" \
 		--build_dir="$out" --jobs="$PR_JOBS" --timeout=900 \
+		--make_options="${PR_UML_CC[0]}" \
 		${PR_KUNIT_ARGS:-}
 ) > "$log.summary" 2>&1
 rc=$?

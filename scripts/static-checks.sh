@@ -73,11 +73,11 @@ flock "$PR_BUILD/.build.lock" "$PR_ROOT/scripts/place-in-tree.sh"
 
 if [ -f "$x86/.config" ]; then
 	check "sparse C=2 + W=1 (clang, x86_64)" "$logs/sparse-clang.log" \
-		make_clean "$logs/sparse-clang.log" O="$x86" ARCH=x86_64 LLVM=1 \
-			C=2 W=1 "$PR_SUBDIR/"
+		make_clean "$logs/sparse-clang.log" O="$x86" ARCH=x86_64 \
+			"${PR_X86_CC[@]}" C=2 W=1 "$PR_SUBDIR/"
 	# Put the objects back to the normal flags for the next build.
 	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
-		O="$x86" ARCH=x86_64 LLVM=1 "$PR_SUBDIR/" > /dev/null 2>&1
+		O="$x86" ARCH=x86_64 "${PR_X86_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
 
 	rm -rf "$PR_BUILD/oot"
 	mkdir -p "$PR_BUILD/oot"
@@ -96,9 +96,10 @@ fi
 
 if [ -f "$uml/.config" ]; then
 	check "W=1 (gcc, UML, built-in)" "$logs/w1-gcc.log" \
-		make_clean "$logs/w1-gcc.log" O="$uml" ARCH=um W=1 "$PR_SUBDIR/"
+		make_clean "$logs/w1-gcc.log" O="$uml" ARCH=um "${PR_UML_CC[@]}" \
+			W=1 "$PR_SUBDIR/"
 	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
-		O="$uml" ARCH=um "$PR_SUBDIR/" > /dev/null 2>&1
+		O="$uml" ARCH=um "${PR_UML_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
 else
 	pr_log "no UML tree: run scripts/kunit-uml.sh first"
 	failed=$((failed + 1))

@@ -21,8 +21,9 @@ set -euo pipefail
 main() {
 	out=${PR_VM_KBUILD:-$PR_BUILD/x86_64}
 	logdir=$PR_BUILD/logs
-	buildlog=$logdir/vm-kernel.log
-	makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 LLVM=1)
+	# One log per tree: vm-kernel-x86_64.log, vm-kernel-x86_64-kcsan.log.
+	buildlog=$logdir/vm-kernel-$(basename "$out").log
+	makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 "${PR_X86_CC[@]}")
 
 	fragments=("$PR_ROOT/configs/x86_64.config" "$@")
 	for f in "${fragments[@]}"; do
@@ -54,12 +55,14 @@ main() {
 		pr_log "configuring $out"
 		rm -f "$stamp"
 		cp "$want" "$out/.config"
-		make "${makeargs[@]}" olddefconfig > "$logdir/vm-kernel-config.log" 2>&1 ||
-			{ cat "$logdir/vm-kernel-config.log" >&2; pr_die "olddefconfig failed"; }
+		make "${makeargs[@]}" olddefconfig > "${buildlog%.log}-config.log" 2>&1 ||
+			{ cat "${buildlog%.log}-config.log" >&2; pr_die "olddefconfig failed"; }
 	fi
 
 	# Every fragment line must have survived olddefconfig: an option that does
 	# not exist, or whose dependencies are missing, is dropped without a word.
+	# A later fragment may override an earlier one: only an option's last
+	# line counts.
 	missing=()
 	while IFS= read -r line; do
 		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)= ]]; then
@@ -67,7 +70,12 @@ main() {
 		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
 			! grep -q "^${BASH_REMATCH[1]}=" "$out/.config" || missing+=("$line")
 		fi
-	done < "$want"
+	done < <(awk '
+		match($0, /^CONFIG_[A-Za-z0-9_]+=/) { k = substr($0, 1, RLENGTH - 1) }
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { k = $2 }
+		k != "" { last[k] = $0; order[++n] = k; k = "" }
+		END { for (i = 1; i <= n; i++) if (!seen[order[i]]++) print last[order[i]] }
+	' "$want")
 	if [ ${#missing[@]} -gt 0 ]; then
 		for line in "${missing[@]}"; do
 			opt=$(sed -E 's/^# //; s/[= ].*//' <<< "$line")
