@@ -11,6 +11,10 @@
 #   make kunit-uml    KUnit on UML (built-in, gcc, lockdep + KASAN)
 #   make kunit-x86_64 KUnit on x86_64 under QEMU (modules, clang)
 #   make static       checkpatch, kernel-doc, sparse, W=1, out-of-tree build
+#   make fault        the fault injection run in the x86_64 VM
+#   make kcsan        build the KCSAN kernel and run the races on it
+#   make soak DURATION=seconds
+#                     the fuzzer and the memory-pressure test in a loop
 #   make in-tree KSRC=/path/to/linux [SUBDIR=drivers/android/page_range]
 #                     place the driver in a kernel tree and hook it up
 #   make clean        remove objects of out-of-tree builds in this directory
@@ -20,10 +24,11 @@ PR_BUILD ?= $(CURDIR)/build
 export PR_BUILD
 
 KDIR ?=
+DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
 .PHONY: all module check demo kunit kunit-uml kunit-x86_64 vm-kernel static \
-	in-tree deps clean distclean
+	fault kcsan soak user in-tree deps clean distclean
 
 all: module
 
@@ -57,6 +62,21 @@ vm-kernel: deps
 
 static: deps
 	scripts/static-checks.sh
+
+user: deps
+	scripts/build-user.sh
+
+fault: vm-kernel user
+	scripts/fault-run.sh
+
+kcsan: deps user
+	scripts/kernel-src.sh
+	PR_VM_KBUILD=$(PR_BUILD)/x86_64-kcsan scripts/vm-kernel.sh \
+		$(CURDIR)/configs/kcsan.config
+	scripts/kcsan-run.sh
+
+soak: vm-kernel user
+	DURATION=$(DURATION) scripts/soak.sh
 
 in-tree:
 	scripts/place-in-tree.sh $(KSRC) $(SUBDIR)

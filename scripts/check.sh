@@ -33,7 +33,11 @@ step() {
 step "x86_64 kernel" "$PR_ROOT/scripts/vm-kernel.sh"
 step "user tests" "$PR_ROOT/scripts/build-user.sh"
 step "x86_64 VM" env PR_VM_TESTS="$PR_BUILD/user" "$PR_ROOT/scripts/vm-run.sh"
+step "fault VM" "$PR_ROOT/scripts/fault-run.sh"
 step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
+step "KCSAN kernel" env PR_VM_KBUILD="$PR_BUILD/x86_64-kcsan" \
+	"$PR_ROOT/scripts/vm-kernel.sh" "$PR_ROOT/configs/kcsan.config"
+step "KCSAN VM" "$PR_ROOT/scripts/kcsan-run.sh"
 step "static" "$PR_ROOT/scripts/static-checks.sh"
 
 passed=0

@@ -15,6 +15,11 @@
 # enables CONFIG_UML_PCI_OVER_VIRTIO (virt-pci.c, um_pci_init): it says
 # nothing about this project. Set LOG_SCAN_ALLOW= (empty) to allow nothing.
 #
+# KCSAN reports (a block from "BUG: KCSAN:" to its closing "====" line) are
+# hits like any other, unless LOG_SCAN_KCSAN_SCOPE (an extended regex, e.g.
+# a module's name) is set: then a report none of whose lines matches it, a
+# race between two other parts of the kernel, is listed but ignored.
+#
 # usage: log-scan.sh LOGFILE
 set -euo pipefail
 
@@ -73,16 +78,28 @@ patterns=(
 pattern=$(IFS='|'; printf '%s' "${patterns[*]}")
 
 # Regexes go through the environment: awk -v would eat their backslashes.
-LS_PAT=$pattern LS_ALLOW=$allow \
+LS_PAT=$pattern LS_ALLOW=$allow LS_KCSAN=${LOG_SCAN_KCSAN_SCOPE:-} \
 awk -v before="$context_before" -v after="$context_after" \
     -v max="$max_reports" -v name="$log" '
 BEGIN {
 	pat = ENVIRON["LS_PAT"]
 	allow = ENVIRON["LS_ALLOW"]
+	kscope = ENVIRON["LS_KCSAN"]
 }
 {
 	sub(/\r+$/, "")
 	line[NR] = $0
+	if (kscope != "" && $0 ~ /BUG: KCSAN: /) {
+		kstart = NR
+		kin = 0
+	}
+	if (kstart && $0 ~ kscope)
+		kin = 1
+	if (kstart && NR > kstart && $0 ~ /^(\[ *[0-9]+\.[0-9]+\] )?=+$/) {
+		if (!kin)
+			kout[kstart] = 1
+		kstart = 0
+	}
 	if ($0 ~ pat) {
 		if (allow != "" && $0 ~ allow)
 			allowed[++nallowed] = NR
@@ -91,6 +108,15 @@ BEGIN {
 	}
 }
 END {
+	# A KCSAN report still open at the end of the log is kept.
+	n = 0
+	for (i = 1; i <= nhits; i++) {
+		if (hit[i] in kout)
+			printf("log-scan: ignoring KCSAN report outside the scope at line %d: %s\n", hit[i], line[hit[i]]) > "/dev/stderr"
+		else
+			hit[++n] = hit[i]
+	}
+	nhits = n
 	for (i = 1; i <= nallowed; i++)
 		printf("log-scan: ignoring allowed line %d: %s\n", allowed[i], line[allowed[i]]) > "/dev/stderr"
 	if (nhits == 0)

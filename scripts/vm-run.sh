@@ -13,11 +13,15 @@
 #   PR_VM_KUNIT_MODULES  KUnit test modules; each must print one KTAP block
 #     Paths are relative to the kernel build tree or absolute. lib/kunit/kunit.ko
 #     goes first on its own when CONFIG_KUNIT=m. Unloading is in reverse order.
+#   PR_VM_FILES          more modules, copied to /lib/modules but not loaded
+#     (for a test script that loads them itself)
 #   PR_VM_TESTS          directory of userspace test executables for /tests
 #   PR_VM_SUITE          name for pr_result and the logs (kunit-x86_64)
 #   PR_VM_TIMEOUT        seconds for the whole VM run (900)
 #   PR_VM_IDLE           seconds without console output that count as a hang (300)
-#   PR_VM_APPEND         extra kernel command line
+#   PR_VM_APPEND         extra kernel command line (NAME=value words that the
+#                        kernel does not know reach /init's environment)
+#   PR_VM_LIVE           if set, print the tests' lines while the VM runs
 #
 # The console log goes to $PR_BUILD/logs/$PR_VM_SUITE.log, kunit.py's view of
 # it to $PR_BUILD/logs/$PR_VM_SUITE.parsed. Exits non-zero on any failure.
@@ -96,6 +100,25 @@ while read -r m; do
 	[ -w $p ] && echo 2 > $p
 done < /modules.list
 
+# kmemleak, when the kernel has it: two scans (an object must stay
+# unreferenced for 5 s) and the reports whose allocation backtrace passes
+# through the driver or its tests. After rmmod their frames no longer
+# resolve and show as bare addresses, which no other frame does.
+kmemleak=/sys/kernel/debug/kmemleak
+leak_scan() {
+	[ -w $kmemleak ] || return 0
+	echo scan > $kmemleak
+	sleep 6
+	echo scan > $kmemleak
+	awk '
+	function flush() { if (keep) { printf "%s", b; n++ } b = ""; keep = 0 }
+	/^unreferenced object/ { flush(); all++ }
+	{ b = b $0 "\n" }
+	/\[binder_page_range|\] 0x[0-9a-f]+$/ { keep = 1 }
+	END { flush(); printf "kmemleak %s: %d suspect(s), %d through the driver\n", when, all, n }
+	' when="$1" $kmemleak | to_kmsg
+}
+
 # Userspace tests: every executable in /tests, in name order, each printing
 # its own result lines; a non-zero exit status is a failure too.
 if [ -d /tests ]; then
@@ -110,6 +133,7 @@ if [ -d /tests ]; then
 	done
 fi
 
+leak_scan "after the tests"
 for m in $loaded; do
 	say "rmmod $m"
 	out=$(rmmod "${m%.ko}" 2>&1)
@@ -117,15 +141,7 @@ for m in $loaded; do
 	[ -n "$out" ] && echo "$out" | to_kmsg
 	[ $rc -eq 0 ] || bad "rmmod $m exited $rc"
 done
-
-# Only when the kernel has kmemleak: report what the modules leaked.
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	say "kmemleak scan"
-	echo scan > /sys/kernel/debug/kmemleak
-	sleep 6
-	echo scan > /sys/kernel/debug/kmemleak
-	to_kmsg < /sys/kernel/debug/kmemleak
-fi
+leak_scan "after rmmod"
 
 echo "PR-VM-END failures=$fail" > /dev/kmsg
 poweroff -f
@@ -159,6 +175,11 @@ build_initramfs() {
 		cp "$src" "$root/lib/modules/"
 		basename "$src" >> "$root/modules.list"
 	done
+	for m in ${PR_VM_FILES:-}; do
+		src=$(modpath "$m")
+		[ -f "$src" ] || pr_die "module $src not built (did scripts/vm-kernel.sh fail?)"
+		cp "$src" "$root/lib/modules/"
+	done
 
 	if [ -n "$tests_dir" ]; then
 		[ -d "$tests_dir" ] || pr_die "PR_VM_TESTS=$tests_dir is not a directory"
@@ -191,6 +212,10 @@ run_vm() {
 	last_change=$start
 	timeout -k 10 "$vm_timeout" "${qemu[@]}" < /dev/null > "$log" 2> "$log.qemu-stderr" &
 	qpid=$!
+	if [ -n "${PR_VM_LIVE:-}" ]; then
+		# Long runs: show the tests' lines as they come.
+		tail -n +1 -f --pid="$qpid" "$log" | sed -nEu 's/^\[ *[0-9]+\.[0-9]+\] PR-UT: //p' >&2 &
+	fi
 	while kill -0 "$qpid" 2> /dev/null; do
 		sleep 2
 		now=$(pr_now)
@@ -361,7 +386,13 @@ main() {
 		[ "$infra" -eq 0 ]
 		return
 	fi
-	parse_ktap
+	# Without KUnit modules of its own, a run's KTAP (a test script's
+	# KUnit under fault injection, say) is that script's business.
+	if [ -n "$kunit_modules" ]; then
+		parse_ktap
+	else
+		passed=0 failed=0 crashed=0 skipped=0 total=0
+	fi
 	parse_user
 
 	if ! "$PR_ROOT/scripts/log-scan.sh" "$log" >&2; then
@@ -374,7 +405,13 @@ main() {
 		pr_log "last lines of $log:"
 		tail -n 30 "$log" >&2
 	fi
-	pr_result "$suite" "$passed" "$fails"
+	if [ -z "$kunit_modules" ]; then
+		# Only userspace results: the VM's own failures count there.
+		ufailed=$((ufailed + fails))
+		fails=0
+	else
+		pr_result "$suite" "$passed" "$fails"
+	fi
 	if [ -n "$tests_dir" ]; then
 		pr_result "$user_suite" "$upassed" "$ufailed"
 	fi

@@ -69,9 +69,11 @@ static bool at_closed(struct at_ctx *ctx)
 
 static int at_init(struct kunit *test)
 {
-	struct at_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct at_ctx *ctx;
 	int ret;
 
+	pr_fault_scope();
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
 	test->priv = ctx;

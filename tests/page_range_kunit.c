@@ -198,10 +198,30 @@ static void pr_map_teardown(struct kunit *test, struct pr_map *map)
 	}
 }
 
+static bool fail_tasks;
+module_param(fail_tasks, bool, 0444);
+MODULE_PARM_DESC(fail_tasks,
+		 "mark each case's thread for fault injection (make-it-fail)");
+
+void pr_fault_scope(void)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	/*
+	 * With fault injection's task-filter, only marked tasks see faults:
+	 * the thread that runs one case (and its init), not the race
+	 * tests' helpers nor the rest of the system. It exits after the case.
+	 */
+	if (fail_tasks)
+		current->make_it_fail = 1;
+#endif
+}
+
 static int pr_test_init(struct kunit *test)
 {
-	struct pr_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct pr_ctx *ctx;
 
+	pr_fault_scope();
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
 	test->priv = ctx;

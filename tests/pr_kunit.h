@@ -14,6 +14,8 @@ struct page_range;
 struct page_range_shrinker;
 struct task_struct;
 
+/* Let fault injection fail this thread's allocations, if asked to. */
+void pr_fault_scope(void);
 /* Scan as reclaim would (lockdep knows it may run under any allocation). */
 unsigned long pr_shrink(struct page_range_shrinker *prs, unsigned long nr);
 /* Scan until the LRU is empty; returns the pages freed. */
