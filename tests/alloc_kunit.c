@@ -43,6 +43,8 @@ struct at_ctx {
 	unsigned long uaddr;
 	size_t size;
 	struct pr_kill_call *kill_call;
+	/* init succeeded: KUnit runs exit after a failed init too */
+	bool ready;
 };
 
 static int at_mmap(struct file *file, struct vm_area_struct *vma)
@@ -86,6 +88,7 @@ static int at_init(struct kunit *test)
 		page_range_shrinker_unregister(&ctx->prs);
 		return PTR_ERR(ctx->file);
 	}
+	ctx->ready = true;
 	return 0;
 }
 
@@ -94,6 +97,8 @@ static void at_exit(struct kunit *test)
 	struct at_ctx *ctx = test->priv;
 	int ms;
 
+	if (!ctx || !ctx->ready)
+		return;
 	/* A killed call that never returned still uses the allocator. */
 	if (!pr_kill_call_join(ctx->kill_call))
 		KUNIT_FAIL(test, "a killed pr_alloc_new_buf() never returned");

@@ -64,6 +64,8 @@ struct pr_ctx {
 	int nr_maps;
 	struct pr_race *race;
 	struct pr_kill_call *kill_call;
+	/* init succeeded: KUnit runs exit after a failed init too */
+	bool ready;
 };
 
 /* A copy of the VMA (mremap, fork) is not the registered VMA. */
@@ -219,13 +221,16 @@ void pr_fault_scope(void)
 static int pr_test_init(struct kunit *test)
 {
 	struct pr_ctx *ctx;
+	int ret;
 
 	pr_fault_scope();
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
 	test->priv = ctx;
-	return page_range_shrinker_register(&ctx->prs, "page-range-kunit");
+	ret = page_range_shrinker_register(&ctx->prs, "page-range-kunit");
+	ctx->ready = !ret;
+	return ret;
 }
 
 static void pr_race_stop(struct pr_race *race);
@@ -235,6 +240,8 @@ static void pr_test_exit(struct kunit *test)
 	struct pr_ctx *ctx = test->priv;
 	int i;
 
+	if (!ctx || !ctx->ready)
+		return;
 	/* A failed assertion may have left race threads running. */
 	if (ctx->race)
 		pr_race_stop(ctx->race);
