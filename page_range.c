@@ -305,7 +305,8 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
 	 * set with mm_lock held, which we have held throughout.
 	 */
 	spin_lock(&range->lock);
-	info->page = page;
+	/* The accessors read it without the lock (on used slots only). */
+	WRITE_ONCE(info->page, page);
 	range->nr_present++;
 	spin_unlock(&range->lock);
 	atomic_long_inc(&range->prs->nr_pages);

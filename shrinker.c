@@ -89,7 +89,8 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	}
 
 	page = info->page;
-	info->page = NULL;
+	/* Pairs with the accessors' READ_ONCE(), as in page_range_use(). */
+	WRITE_ONCE(info->page, NULL);
 	list_lru_isolate(list, item);
 	range->nr_present--;
 	range->nr_available--;

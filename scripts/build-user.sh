@@ -10,6 +10,8 @@ set -euo pipefail
 "$PR_ROOT/scripts/kernel-src.sh"
 for dir in tests/user:user demo:demo; do
 	out=$PR_BUILD/${dir#*:}
+	# No binary of a test that no longer exists.
+	rm -rf "$out"
 	mkdir -p "$out"
 	for src in "$PR_ROOT/${dir%:*}"/*.c; do
 		gcc -static -O2 -g -Wall -Werror \
