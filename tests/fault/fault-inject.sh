@@ -80,20 +80,57 @@ counters_zero() {
 	return 1
 }
 
+# The processes that still hold the device open, with their kernel stacks.
+holders() {
+	for d in /proc/[0-9]*; do
+		{ ls -l "$d/fd"; cat "$d/maps"; } 2> /dev/null |
+			grep -q binder_page_range || continue
+		echo "# ${d#/proc/} $(tr '\0' ' ' < "$d/cmdline") holds the device:"
+		sed 's/^/#   /' "$d/stack" 2> /dev/null
+	done
+}
+
+# The processes of session $1 (the harness puts each test in a process
+# group of its own, so a group is not enough).
+session() {
+	for d in /proc/[0-9]*; do
+		# After "(comm) ": state ppid pgrp session.
+		sid=$(sed 's/.*) //' "$d/stat" 2> /dev/null | cut -d' ' -f4)
+		[ "$sid" = "$1" ] && echo "${d#/proc/}"
+	done
+}
+
 # step NAME PROBABILITY COMMAND...: run COMMAND with faults, in a task
-# marked make-it-fail (its children inherit the mark).
+# marked make-it-fail (its children inherit the mark), in a session of its
+# own: a test that failed may leave processes behind, blocked on a peer
+# that gave up. Those are shown, with where they wait, then killed: their
+# files' release must then bring the counters back to zero.
 step() {
 	name=$1 p=$2 why=
 	shift 2
 	inject "$p"
-	(echo 1 > /proc/self/make-it-fail && exec "$@") > /tmp/step.log 2>&1
+	setsid sh -c 'echo 1 > /proc/self/make-it-fail && exec "$@"' step "$@" \
+		> /tmp/step.log 2>&1 &
+	pid=$!
+	wait $pid
 	rc=$?
 	set -- $(stop_injecting)
+	left=$(session $pid)
+	if [ -n "$left" ]; then
+		echo "# $name at $p%: processes left behind:" $left
+		holders
+		kill -KILL $left 2> /dev/null
+	fi
 	echo "# $name at $p%: exit $rc, faults injected: $1 slab, $2 page"
 	[ $(($1 + $2)) -gt 0 ] || why="no fault injected"
-	left=$(counters_zero) || why="${why:+$why, }counters not zero: $left"
+	if ! left=$(counters_zero); then
+		why="${why:+$why, }counters not zero: $left"
+		holders
+		ps -o pid,ppid,stat,comm 2> /dev/null | sed 's/^/# /'
+	fi
 	if [ "$name" = fuzz ] && [ $rc -ne 0 ]; then
 		why="${why:+$why, }the fuzzer failed"
+		grep -a 'FAIL' /tmp/step.log | head -n 20 | sed 's/^/# /'
 		sed 's/^/# /' /tmp/step.log | tail -n 40
 	fi
 	if [ -z "$why" ]; then
@@ -103,10 +140,6 @@ step() {
 	fi
 }
 
-kunit() {
-	insmod /lib/modules/binder_page_range_kunit.ko fail_tasks=1 || return 1
-	rmmod binder_page_range_kunit
-}
 
 if ! text_range; then
 	echo "1..1"
@@ -116,14 +149,28 @@ fi
 echo "# faults only with the driver's text ($start-$end) on the stack"
 # The KUnit cases that are not races: those take their time, and their
 # threads (not the case's) would not be marked anyway.
-echo 'speed>slow' > /sys/module/kunit/parameters/filter
+printf 'speed>slow' > /sys/module/kunit/parameters/filter
 
-echo "1..9"
-for p in 1 10 50; do
-	step kunit $p kunit
-	step fuzz $p env BPR_FUZZ_OPS=${BPR_FAULT_FUZZ_OPS:-5000} \
-		BPR_FUZZ_SECONDS=60 /tests/bin/bpr_fuzz
-	step stress $p /tests/bin/bpr_test -t stress -t oneway -t two_way \
-		-t receiver_exits -t sender_killed
+# FAULT_PROBS and FAULT_STEPS (on the kernel command line) narrow a run
+# down, to chase one failure.
+probs=${FAULT_PROBS:-1 10 50}
+steps=${FAULT_STEPS:-kunit fuzz stress}
+set -- $probs
+np=$#
+set -- $steps
+echo "1..$((np * $#))"
+for p in $probs; do
+	for s in $steps; do
+		case $s in
+		kunit)
+			step kunit $p sh -c 'insmod /lib/modules/binder_page_range_kunit.ko \
+				fail_tasks=1 && rmmod binder_page_range_kunit' ;;
+		fuzz)
+			step fuzz $p env BPR_FUZZ_OPS=${BPR_FAULT_FUZZ_OPS:-5000} \
+				BPR_FUZZ_SECONDS=60 /tests/bin/bpr_fuzz ;;
+		stress)
+			step stress $p /tests/bin/bpr_test -t stress -t oneway \
+				-t two_way -t receiver_exits -t sender_killed ;;
+		esac
+	done
 done
-echo '' > /sys/module/kunit/parameters/filter
