@@ -1008,6 +1008,17 @@ static int bpr_finish_call(struct bpr_proc *proc, void __user *uptr,
 	return ret;
 }
 
+/*
+ * %BPR_WR_SENT in @done resumes a two-way send that is still to finish;
+ * with anything else there is nothing to resume.
+ */
+static bool bpr_bad_resume(u32 flags, u32 done, const struct bpr_send *send)
+{
+	return (done & BPR_WR_SENT) &&
+	       (!(flags & BPR_WR_SEND) || (done & BPR_WR_SEND) ||
+		(send->flags & BPR_SEND_ONEWAY));
+}
+
 static int bpr_ioctl_write_read(struct bpr_proc *proc, struct file *file,
 				struct bpr_write_read __user *uwr)
 {
@@ -1019,7 +1030,8 @@ static int bpr_ioctl_write_read(struct bpr_proc *proc, struct file *file,
 		return -EFAULT;
 	if (wr.reserved || (wr.flags & ~BPR_WR_STEPS) ||
 	    (wr.done & ~(BPR_WR_STEPS | BPR_WR_SENT)) ||
-	    ((wr.flags & BPR_WR_SEND) && (wr.flags & BPR_WR_REPLY)))
+	    ((wr.flags & BPR_WR_SEND) && (wr.flags & BPR_WR_REPLY)) ||
+	    bpr_bad_resume(wr.flags, wr.done, &wr.send))
 		return -EINVAL;
 	if (wr.flags & BPR_WR_SEND) {
 		if (bpr_check_send(&wr.send))
@@ -1047,7 +1059,8 @@ static int bpr_ioctl_transact(struct bpr_proc *proc,
 	if (copy_from_user(&tr, utr, sizeof(tr)))
 		return -EFAULT;
 	if (tr.reserved || (tr.done & ~BPR_WR_SENT) ||
-	    bpr_check_send(&tr.send))
+	    bpr_check_send(&tr.send) ||
+	    bpr_bad_resume(BPR_WR_SEND, tr.done, &tr.send))
 		return -EINVAL;
 	wr.send = tr.send;
 	wr.done = tr.done;

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything "make check" does: install what is missing, build the x86_64
-# kernel (clang, module =m) and the UML kernel (gcc, built-in), run the
-# KUnit suites on both and the userspace tests in the x86_64 VM, run the
-# static checks, and print the totals as one line "N passed, N failed".
+# kernel (clang, module =m, KASAN) and the UML kernel (gcc, built-in), run
+# the KUnit suites on both and the userspace tests and the fuzzer in the
+# x86_64 VM, the fault injection run, then the KCSAN kernel and its VM,
+# the static checks, and print the totals as one line "N passed, N failed".
 # Exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -27,6 +28,8 @@ step() {
 }
 
 : > "$PR_BUILD/logs/timings"
+# Count this run's ccache hits only (the statistics, not the cache).
+[ -n "$PR_CCACHE" ] && ccache -z > /dev/null 2>&1
 "$PR_ROOT/scripts/deps.sh" || pr_die "could not install the packages"
 "$PR_ROOT/scripts/kernel-src.sh" || pr_die "could not unpack the kernel"
 
@@ -59,5 +62,11 @@ cat "$PR_RESULTS"/* 2>/dev/null | awk '{ printf "  %-14s %d passed, %d failed\n"
 echo "Timings:"
 sed 's/^/  /' "$PR_BUILD/logs/timings"
 echo "  total          $(($(pr_now) - start)) s"
+if [ -n "$PR_CCACHE" ]; then
+	ccache --print-stats 2> /dev/null | awk -F'\t' '
+		$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 }
+		$1 == "cache_miss" { m += $2 }
+		END { if (h + m) printf "ccache: %d hits, %d misses (%d%%)\n", h, m, 100 * h / (h + m) }'
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

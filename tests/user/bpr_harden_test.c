@@ -1267,6 +1267,45 @@ static unsigned long unknown_commands(int fd)
 	return 0;
 }
 
+/*
+ * BPR_WR_SENT resumes a two-way send and nothing else: with a oneway send,
+ * or with no send to do, it is refused and nothing is sent.
+ */
+TEST(abi_sent_only_two_way)
+{
+	struct bpr_transaction tr = { 0 };
+	struct bpr_write_read wr = { 0 };
+	struct bpr_stats st;
+	struct ep rx, tx;
+
+	ASSERT_EQ(0, ep_open(&rx, 2720, SMALL));
+	ASSERT_EQ(0, ep_open(&tx, 0, SMALL));
+	tr.send.target = 2720;
+	tr.send.flags = BPR_SEND_ONEWAY;
+	tr.send.data = (uintptr_t)"one";
+	tr.send.size = 4;
+	tr.done = BPR_WR_SENT;
+	EXPECT_EQ(-1, ioctl(tx.fd, BPR_IOC_TRANSACT, &tr));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(BPR_WR_SENT, tr.done);
+
+	wr.flags = BPR_WR_RECEIVE;
+	wr.done = BPR_WR_SENT;
+	EXPECT_EQ(-1, ioctl(tx.fd, BPR_IOC_WRITE_READ, &wr));
+	EXPECT_EQ(EINVAL, errno);
+	wr.flags = BPR_WR_SEND;
+	wr.send = tr.send;
+	EXPECT_EQ(-1, ioctl(tx.fd, BPR_IOC_WRITE_READ, &wr));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(BPR_WR_SENT, wr.done);
+
+	ASSERT_EQ(0, get_stats(rx.fd, &st));
+	EXPECT_EQ(0, st.messages_queued);
+	EXPECT_EQ(0, st.buffers_allocated);
+	ep_close(&tx);
+	ep_close(&rx);
+}
+
 TEST(abi_unknown_commands)
 {
 	struct bpr_version v;

@@ -78,8 +78,14 @@ TEST(mmap_rules)
 	EXPECT_EQ(-1, munmap(a + 4096, 4096));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(MAP_FAILED, mremap(a, AREA, AREA / 2, 0));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(MAP_FAILED, mremap(a, AREA, AREA, MREMAP_MAYMOVE |
 				     MREMAP_FIXED, a + 16 * AREA));
+	EXPECT_EQ(EINVAL, errno);
+	/* VM_DONTEXPAND: no growing; the same size changes nothing. */
+	EXPECT_EQ(MAP_FAILED, mremap(a, AREA, 2 * AREA, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(a, mremap(a, AREA, AREA, 0));
 	EXPECT_EQ(0, munmap(a, AREA));
 	close(fd);
 }
