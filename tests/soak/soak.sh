@@ -30,7 +30,11 @@ ticker=$!
 seed=$(($(date +%s) * 1000 + $$))
 while [ "$(date +%s)" -lt $end ]; do
 	seed=$((seed + 1))
-	if BPR_FUZZ_SEED=$seed BPR_FUZZ_SECONDS=120 /tests/bin/bpr_fuzz \
+	# At most 120 s a run, no longer than the time left (at least 10 s).
+	left=$((end - $(date +%s)))
+	[ $left -gt 120 ] && left=120
+	[ $left -lt 10 ] && left=10
+	if BPR_FUZZ_SEED=$seed BPR_FUZZ_SECONDS=$left /tests/bin/bpr_fuzz \
 		> /tmp/fuzz.log 2>&1; then
 		fuzz=$((fuzz + 1))
 	else
