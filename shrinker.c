@@ -234,7 +234,13 @@ EXPORT_SYMBOL_NS_GPL(page_range_shrinker_unregister, PAGE_RANGE_NS);
  */
 unsigned long page_range_shrinker_count(struct page_range_shrinker *prs)
 {
-	return list_lru_count(&prs->lru);
+	/*
+	 * list_lru counts without its lock: 6.12's list_lru_count_node()
+	 * reads nr_items plainly while a walk updates it under the lock.
+	 * A count is a hint for reclaim, or a snapshot for statistics, and
+	 * a stale one is fine: tell KCSAN the race is intended.
+	 */
+	return data_race(list_lru_count(&prs->lru));
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_count, PAGE_RANGE_NS);
 
