@@ -16,7 +16,10 @@ mkdir -p "$dir/bin"
 cp "$PR_ROOT/tests/kcsan/stress.sh" "$PR_BUILD/user/bpr_fuzz" "$dir/"
 cp "$PR_BUILD/user/bpr_test" "$dir/bin/"
 
-export LOG_SCAN_KCSAN_SCOPE='\[binder_page_range'
+# A stack frame in the driver or its tests, "func+0x1/0x2 [binder_page_range]"
+# (not the "Workqueue: ... [binder_page_range]" line: a race in the
+# workqueue code itself may run our work item).
+export LOG_SCAN_KCSAN_SCOPE='\+0x[0-9a-f]+/0x[0-9a-f]+ \[binder_page_range'
 PR_VM_KBUILD=$PR_BUILD/x86_64-kcsan PR_VM_SUITE=kunit-kcsan \
 PR_VM_USER_SUITE=user-kcsan PR_VM_TESTS=$dir \
 	exec "$PR_ROOT/scripts/vm-run.sh"
