@@ -819,7 +819,7 @@ int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 	WRITE_ONCE(alloc->buffer_size, size);
 	alloc->free_async_space = size / 2;
 	list_add(&buffer->entry, &alloc->buffers);
-	/* bpr_free() reads it without the lock. */
+	/* Callers that turn an offset into an address read it unlocked. */
 	WRITE_ONCE(alloc->buffer, vma->vm_start);
 	pr_insert_free_buffer(alloc, buffer);
 	/* Lets allocations in. */

@@ -34,25 +34,21 @@ while [ "$(date +%s)" -lt $end ]; do
 	left=$((end - $(date +%s)))
 	[ $left -gt 120 ] && left=120
 	[ $left -lt 10 ] && left=10
-	if BPR_FUZZ_SEED=$seed BPR_FUZZ_SECONDS=$left /tests/bin/bpr_fuzz \
+	if ! BPR_FUZZ_SEED=$seed BPR_FUZZ_SECONDS=$left /tests/bin/bpr_fuzz \
 		> /tmp/fuzz.log 2>&1; then
-		fuzz=$((fuzz + 1))
-	else
-		fuzz=$((fuzz + 1))
 		fuzz_bad=$((fuzz_bad + 1))
 		seeds_bad="$seeds_bad $seed"
 		echo "# fuzzer failed with BPR_FUZZ_SEED=$seed:"
 		tail -n 40 /tmp/fuzz.log | sed 's/^/#   /'
 	fi
+	fuzz=$((fuzz + 1))
 	report
 	[ "$(date +%s)" -lt $end ] || break
-	if /tests/bin/bpr_test -t reclaim > /tmp/pressure.log 2>&1; then
-		pressure=$((pressure + 1))
-	else
-		pressure=$((pressure + 1))
+	if ! /tests/bin/bpr_test -t reclaim > /tmp/pressure.log 2>&1; then
 		pressure_bad=$((pressure_bad + 1))
 		tail -n 40 /tmp/pressure.log | sed 's/^/#   /'
 	fi
+	pressure=$((pressure + 1))
 	report
 done
 kill $ticker
