@@ -29,6 +29,8 @@ export KBUILD_BUILD_USER=pr KBUILD_BUILD_HOST=pr KBUILD_BUILD_VERSION=1
 # same compiler string for every build of one tree, or kbuild rebuilds it.
 PR_X86_CC=(LLVM=1 "CC=${PR_CCACHE}clang" "HOSTCC=${PR_CCACHE}clang")
 PR_UML_CC=("CC=${PR_CCACHE}gcc")
+# The benchmark kernel is built with gcc, as distributions build theirs.
+PR_X86_GCC=("CC=${PR_CCACHE}gcc" "HOSTCC=${PR_CCACHE}gcc")
 
 pr_log() {
 	printf '==> %s\n' "$*" >&2

@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install the Debian packages the build and the tests need, if missing.
+# Install the Debian packages the build and the tests need, if missing,
+# and any named on the command line (make bench adds gnuplot).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 pkgs=(linux-source-$PR_KVER build-essential flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
-      rsync clang lld llvm perl gzip xz-utils ccache)
+      rsync clang lld llvm perl gzip xz-utils ccache "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the x86_64 kernel (bzImage) and modules for the QEMU VM in
-# $PR_BUILD/x86_64, from configs/x86_64.config plus any EXTRA_FRAGMENT files
-# (e.g. one that adds CONFIG_KUNIT_EXAMPLE_TEST=m for a trial run).
+# $PR_BUILD/x86_64 (PR_VM_KBUILD), from configs/vm.config, then
+# configs/x86_64.config (PR_VM_CONFIG names another, such as bench.config),
+# plus any EXTRA_FRAGMENT files (e.g. one that adds
+# CONFIG_KUNIT_EXAMPLE_TEST=m for a trial run).
 #
 # Built with clang (LLVM=1): the same build is the project's clang check.
+# PR_VM_GCC=1 builds with gcc instead (the benchmark kernel).
 # Reruns are incremental: the kernel is only reconfigured when the fragments
 # change. A compile error in the driver fails the script with make's error,
 # but the kernel image is built first and kept for the next run.
@@ -23,9 +26,11 @@ main() {
 	logdir=$PR_BUILD/logs
 	# One log per tree: vm-kernel-x86_64.log, vm-kernel-x86_64-kcsan.log.
 	buildlog=$logdir/vm-kernel-$(basename "$out").log
-	makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 "${PR_X86_CC[@]}")
+	cc=("${PR_X86_CC[@]}")
+	[ -n "${PR_VM_GCC:-}" ] && cc=("${PR_X86_GCC[@]}")
+	makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 "${cc[@]}")
 
-	fragments=("$PR_ROOT/configs/x86_64.config" "$@")
+	fragments=("$PR_ROOT/configs/vm.config" "$PR_ROOT/configs/${PR_VM_CONFIG:-x86_64.config}" "$@")
 	for f in "${fragments[@]}"; do
 		[ -f "$f" ] || pr_die "config fragment $f not found"
 	done

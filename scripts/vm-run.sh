@@ -39,8 +39,9 @@ vm_timeout=${PR_VM_TIMEOUT:-900}
 vm_idle=${PR_VM_IDLE:-300}
 logdir=$PR_BUILD/logs
 log=$logdir/$suite.log
-root=$PR_BUILD/initramfs
-initrd=$PR_BUILD/initramfs.cpio.gz
+# Per suite, so that VMs of different suites can run side by side.
+root=$PR_BUILD/vm/$suite/root
+initrd=$PR_BUILD/vm/$suite/initramfs.cpio.gz
 bzimage=$kbuild/arch/x86/boot/bzImage
 kunit_py=$PR_KSRC/tools/testing/kunit/kunit.py
 
