@@ -46,15 +46,27 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(pr_free_buf);
 
 /* Largest VMA a range covers, as in binder. */
 #define PAGE_RANGE_MAX_BYTES	SZ_4M
+/*
+ * Most free slots page_range_use() fills under one acquisition of the
+ * locks; the page pointers sit on the stack.
+ */
+#define PAGE_RANGE_BATCH	32
 
-/* Both keep &page_range.nr_available true: list_lru says what it did. */
+/*
+ * Both keep &page_range.nr_available true. Under the range's lock a slot's
+ * LRU membership is stable (only holders of that lock add or isolate it),
+ * so a page that is already where it should be costs no lru-lock traffic:
+ * the common case of page_range_use() on pages in use, or of stopping
+ * pages that are shared with a neighbouring buffer.
+ */
 static void page_range_lru_add(struct page_range *range,
 			       struct page_range_page *info)
 	__must_hold(&range->lock)
 {
 	lockdep_assert_held(&range->lock);
-	if (list_lru_add(&range->prs->lru, &info->lru,
-			 page_to_nid(info->page), NULL))
+	if (list_empty(&info->lru) &&
+	    list_lru_add(&range->prs->lru, &info->lru,
+			 page_to_nid(info->page), range->memcg))
 		range->nr_available++;
 }
 
@@ -63,8 +75,9 @@ static void page_range_lru_del(struct page_range *range,
 	__must_hold(&range->lock)
 {
 	lockdep_assert_held(&range->lock);
-	if (list_lru_del(&range->prs->lru, &info->lru,
-			 page_to_nid(info->page), NULL))
+	if (!list_empty(&info->lru) &&
+	    list_lru_del(&range->prs->lru, &info->lru,
+			 page_to_nid(info->page), range->memcg))
 		range->nr_available--;
 }
 
@@ -79,22 +92,31 @@ static void page_range_lru_del(struct page_range *range,
  * so that a process pays for its own area. The range has no slots until
  * page_range_register_vma().
  *
- * Context: Process context.
- * Return: 0, or -ESRCH if current has no mm.
+ * Context: Process context; may sleep.
+ * Return: 0, -ESRCH if current has no mm, or -ENOMEM.
  */
 int page_range_init(struct page_range *range, struct page_range_shrinker *prs)
 {
 	struct mm_struct *mm = current->mm;
+	struct mem_cgroup *memcg;
+	int ret;
 
 	if (!mm)
 		return -ESRCH;
+	memcg = get_mem_cgroup_from_mm(mm);
+	/* Our pages go on the list of that cgroup: it must exist. */
+	ret = page_range_shrinker_prepare(prs, memcg);
+	if (ret) {
+		mem_cgroup_put(memcg);
+		return ret;
+	}
 
 	memset(range, 0, sizeof(*range));
 	range->prs = prs;
 	range->pid = current->tgid;
 	mmgrab(mm);
 	range->mm = mm;
-	range->memcg = get_mem_cgroup_from_mm(mm);
+	range->memcg = memcg;
 	mutex_init(&range->mm_lock);
 	spin_lock_init(&range->lock);
 	return 0;
@@ -142,10 +164,8 @@ int page_range_register_vma(struct page_range *range,
 	pages = kvcalloc(num_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return -ENOMEM;
-	for (i = 0; i < num_pages; i++) {
+	for (i = 0; i < num_pages; i++)
 		INIT_LIST_HEAD(&pages[i].lru);
-		pages[i].range = range;
-	}
 
 	spin_lock(&range->lock);
 	if (range->size || range->vma_closed) {
@@ -186,132 +206,201 @@ void page_range_vma_closed(struct page_range *range)
 }
 EXPORT_SYMBOL_NS_GPL(page_range_vma_closed, PAGE_RANGE_NS);
 
-/*
- * Insert @page at slot @index of the registered VMA.
- *
- * The caller holds mm_lock, so no page can be set in or zapped from this
- * slot meanwhile. The VMA is trusted only if it is registered and not
- * closed while we hold the mmap lock. Close runs under the mmap lock, and
- * an unrelated mapping can only be placed at our address under the lock
- * for writing, after ours was detached and closed. So, under our read
- * lock and with the range not closed, a lookup at our address finds the
- * registered VMA, or nothing if munmap() detached it and is about to
- * close it.
- */
-static int page_range_insert(struct page_range *range, size_t index,
-			     struct page *page)
+/* Whether @vma, found at our address, is the registered VMA, still open. */
+static bool page_range_vma_ok(struct page_range *range,
+			      struct vm_area_struct *vma)
 {
-	struct mm_struct *mm = range->mm;
-	struct vm_area_struct *vma, *registered;
-	unsigned long addr;
-	bool closed;
-	int ret;
-
-	lockdep_assert_held(&range->mm_lock);
-
-	/*
-	 * page_range_use() usually runs in another process than the owner.
-	 * If our mmput() were the last, this task would tear the owner's mm
-	 * down, possibly while the owner waits for this task: mmput_async()
-	 * hands that to a workqueue instead.
-	 */
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	/*
-	 * Killable: the owner, another process, may hold its mmap lock for as
-	 * long as it likes, and must not be able to park us in D state.
-	 */
-	if (mmap_read_lock_killable(mm)) {
-		mmput_async(mm);
-		return -EINTR;
-	}
+	bool ok;
 
 	spin_lock(&range->lock);
-	closed = range->vma_closed;
-	addr = range->vma_addr;
-	registered = range->vma;
+	ok = vma && !range->vma_closed && vma == range->vma;
 	spin_unlock(&range->lock);
-
-	ret = -ESRCH;
-	if (closed)
-		goto out;
-	vma = vma_lookup(mm, addr);
-	if (!vma || vma != registered)
-		goto out;
-
-	ret = vm_insert_page(vma, addr + (index << PAGE_SHIFT), page);
-	if (ret)
-		pr_warn_ratelimited("page_range: vm_insert_page(%lx) failed: %d\n",
-				    addr + (index << PAGE_SHIFT), ret);
-out:
-	mmap_read_unlock(mm);
-	mmput_async(mm);
-	return ret;
+	return ok;
 }
 
 /*
- * Slow path of page_range_use(): slot @index had no page when looked at
- * under the spinlock. Allocate one, and recheck under mm_lock and the
- * spinlock, since another use may have filled the slot meanwhile.
+ * Pin the owner's mm and lock the registered VMA for inserting pages; undo
+ * with page_range_unlock_vma(). The VMA is trusted only if it is registered
+ * and not closed while we hold a lock that excludes its closing. Close runs
+ * under the mmap lock for writing, after the VMA was detached (which takes
+ * its per-VMA lock for writing), and an unrelated mapping can only be
+ * placed at our address after that. So, under the mmap read lock or the
+ * VMA's read lock, and with the range not closed, a VMA found at our
+ * address is the registered one, or none if munmap() detached it and is
+ * about to close it.
+ *
+ * page_range_use() usually runs in another process than the owner. If our
+ * mmput() were the last, this task would tear the owner's mm down,
+ * possibly while the owner waits for this task: page_range_unlock_vma()
+ * uses mmput_async(), which hands that to a workqueue instead.
+ *
+ * Built in, the per-VMA lock is tried first, as the page fault handler
+ * does: inserting pages then does not contend with the owner's mmap() and
+ * munmap() calls. lock_vma_under_rcu() is not exported, so a module always
+ * takes the mmap lock. Both waits are killable: the owner, another process,
+ * may hold its mmap lock for as long as it likes, and must not be able to
+ * park us in D state.
  */
-static int page_range_use_page_slow(struct page_range *range, size_t index)
+static struct vm_area_struct *page_range_lock_vma(struct page_range *range,
+						  bool *per_vma)
 {
-	struct page_range_page *info = &range->pages[index];
-	struct mem_cgroup *old_memcg;
-	struct page *page;
+	struct mm_struct *mm = range->mm;
+	struct vm_area_struct *vma;
+
+	if (!mmget_not_zero(mm))
+		return ERR_PTR(-ESRCH);
+#if defined(CONFIG_PER_VMA_LOCK) && !defined(MODULE)
+	vma = lock_vma_under_rcu(mm, range->vma_addr);
+	if (vma) {
+		if (page_range_vma_ok(range, vma)) {
+			*per_vma = true;
+			return vma;
+		}
+		vma_end_read(vma);
+	}
+#endif
+	*per_vma = false;
+	if (mmap_read_lock_killable(mm)) {
+		mmput_async(mm);
+		return ERR_PTR(-EINTR);
+	}
+	vma = vma_lookup(mm, range->vma_addr);
+	if (!page_range_vma_ok(range, vma)) {
+		mmap_read_unlock(mm);
+		mmput_async(mm);
+		return ERR_PTR(-ESRCH);
+	}
+	return vma;
+}
+
+static void page_range_unlock_vma(struct page_range *range,
+				  struct vm_area_struct *vma, bool per_vma)
+{
+#if defined(CONFIG_PER_VMA_LOCK) && !defined(MODULE)
+	if (per_vma)
+		vma_end_read(vma);
+	else
+#endif
+		mmap_read_unlock(range->mm);
+	mmput_async(range->mm);
+}
+
+/*
+ * Slots [@index, @index + @nr) are free: insert @pages there with one page
+ * table walk, and make the slots used. Returns the number inserted; on a
+ * partial failure the pages inserted before the failing one are used, the
+ * others untouched, and *@err is set.
+ */
+static size_t page_range_insert(struct page_range *range,
+				struct vm_area_struct *vma, size_t index,
+				struct page **pages, size_t nr, int *err)
+	__must_hold(&range->mm_lock)
+{
+	unsigned long addr = range->vma_addr + (index << PAGE_SHIFT);
+	unsigned long left = nr;
+	size_t i, done;
 	int ret;
 
-	/* Charged to the range's owner, whoever's task we run in. */
-	old_memcg = set_active_memcg(range->memcg);
-	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_HIGHMEM | __GFP_ZERO);
-	set_active_memcg(old_memcg);
-	if (!page)
-		return -ENOMEM;
-
-	/* Killable: another user of the range may hold it (see insert). */
-	if (mutex_lock_killable(&range->mm_lock)) {
-		__free_page(page);
-		return -EINTR;
-	}
-	spin_lock(&range->lock);
-	if (info->page) {
-		/*
-		 * Someone else installed the page while we did not hold the
-		 * spinlock. The shrinker cannot free it before we take it off
-		 * the LRU: it would need the spinlock we hold.
-		 */
-		page_range_lru_del(range, info);
-		spin_unlock(&range->lock);
-		mutex_unlock(&range->mm_lock);
-		__free_page(page);
-		return 0;
-	}
-	/* Drop the spinlock: inserting the page takes the mmap lock. */
-	spin_unlock(&range->lock);
-
-	/* Page tables the insertion allocates are the owner's too. */
-	old_memcg = set_active_memcg(range->memcg);
-	ret = page_range_insert(range, index, page);
-	set_active_memcg(old_memcg);
+	lockdep_assert_held(&range->mm_lock);
+	ret = vm_insert_pages(vma, addr, pages, &left);
+	done = nr - left;
 	trace_page_range_insert(range, index, ret);
 	if (ret) {
-		mutex_unlock(&range->mm_lock);
-		__free_page(page);
-		return ret;
+		pr_warn_ratelimited("page_range: vm_insert_pages(%lx) failed: %d\n",
+				    addr + (done << PAGE_SHIFT), ret);
+		*err = ret;
 	}
 
-	/*
-	 * The slot was empty when checked above and is still: pages are only
-	 * set with mm_lock held, which we have held throughout.
-	 */
 	spin_lock(&range->lock);
-	/* The accessors read it without the lock (on used slots only). */
-	WRITE_ONCE(info->page, page);
-	range->nr_present++;
+	for (i = 0; i < done; i++) {
+		/* For the shrinker, which finds the page on the LRU. */
+		set_page_private(pages[i], (unsigned long)range);
+		/* The accessors read it without the lock (on used slots only). */
+		WRITE_ONCE(range->pages[index + i].page, pages[i]);
+	}
+	range->nr_present += done;
 	spin_unlock(&range->lock);
-	atomic_long_inc(&range->prs->nr_pages);
+	atomic_long_add(done, &range->prs->nr_pages);
+	return done;
+}
+
+/*
+ * Slow path of page_range_use(): slots [@first, @last) had no page when
+ * looked at under the spinlock. Allocate a page for each, then take
+ * mm_lock and the VMA once for the whole run. Under mm_lock no slot of the
+ * range gains or loses a page (both need it), so what is checked here
+ * holds until we insert: a slot another use filled meanwhile is only taken
+ * off the LRU, and its page from us is freed.
+ */
+static int page_range_use_slow(struct page_range *range, size_t first,
+			       size_t last)
+{
+	struct page *pages[PAGE_RANGE_BATCH];
+	size_t nr = last - first, used = 0, i, run, done;
+	struct vm_area_struct *vma;
+	struct mem_cgroup *old_memcg;
+	bool per_vma;
+	int ret = 0;
+
+	/*
+	 * Charged to the range's owner, whoever's task we run in. One page
+	 * at a time: the bulk allocator does not charge pages to a cgroup.
+	 */
+	old_memcg = set_active_memcg(range->memcg);
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_HIGHMEM |
+				      __GFP_ZERO);
+		if (!pages[i])
+			break;
+	}
+	set_active_memcg(old_memcg);
+	if (i < nr) {
+		nr = i;
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	/* Killable: another user of the range may hold it (see above). */
+	if (mutex_lock_killable(&range->mm_lock)) {
+		ret = -EINTR;
+		goto out_free;
+	}
+	/* Page tables the insertion allocates are the owner's too. */
+	old_memcg = set_active_memcg(range->memcg);
+	vma = page_range_lock_vma(range, &per_vma);
+	if (IS_ERR(vma)) {
+		ret = PTR_ERR(vma);
+		goto out_unlock;
+	}
+
+	for (i = first; i < last && !ret; i += run) {
+		spin_lock(&range->lock);
+		if (range->pages[i].page) {
+			page_range_lru_del(range, &range->pages[i]);
+			spin_unlock(&range->lock);
+			run = 1;
+			continue;
+		}
+		for (run = 1; i + run < last && !range->pages[i + run].page;)
+			run++;
+		spin_unlock(&range->lock);
+
+		done = page_range_insert(range, vma, i, pages + used, run,
+					 &ret);
+		used += done;
+		if (done < run)
+			break;
+	}
+
+	page_range_unlock_vma(range, vma, per_vma);
+out_unlock:
+	set_active_memcg(old_memcg);
 	mutex_unlock(&range->mm_lock);
-	return 0;
+out_free:
+	/* Pages for slots filled meanwhile, or that could not be inserted. */
+	for (i = used; i < nr; i++)
+		__free_page(pages[i]);
+	return ret;
 }
 
 /**
@@ -321,21 +410,22 @@ static int page_range_use_page_slow(struct page_range *range, size_t index)
  * @end: page index after the last one
  *
  * Pages of the slots in [@start, @end) that are available are taken off the
- * LRU; free slots get a new zeroed page, inserted into the VMA. Concurrent
- * calls on the same slots are allowed: each returns once the page is there.
+ * LRU; free slots get a new zeroed page, inserted into the VMA. Runs of free
+ * slots are filled in batches, with one acquisition of each lock and one
+ * page table walk per batch. Concurrent calls on the same slots are
+ * allowed: each returns once the page is there.
  *
- * Context: Process context; may sleep. Takes mm_lock and the mmap lock,
- * killably.
+ * Context: Process context; may sleep. Takes mm_lock and the mmap lock (or,
+ * built in, the VMA's lock), killably.
  * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
  * -ENOMEM; -EINTR if a fatal signal came while waiting for a lock; -ESRCH
  * if the VMA was closed (whether or not the pages are present) or the mm
- * is gone; or the error of vm_insert_page(). On error, the slots before
+ * is gone; or the error of vm_insert_pages(). On error, the slots before
  * the failing one may be used.
  */
 int page_range_use(struct page_range *range, size_t start, size_t end)
 {
-	struct page_range_page *info;
-	size_t i;
+	size_t i, run;
 	int ret;
 
 	might_sleep();
@@ -351,17 +441,20 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 		spin_unlock(&range->lock);
 		return -ESRCH;
 	}
-	for (i = start; i < end; i++) {
-		info = &range->pages[i];
-		if (info->page) {
+	for (i = start; i < end; i += run) {
+		run = 1;
+		if (range->pages[i].page) {
 			/*
 			 * The shrinker cannot free the page between the check
 			 * and the removal: it isolates pages only with the
 			 * spinlock held.
 			 */
-			page_range_lru_del(range, info);
+			page_range_lru_del(range, &range->pages[i]);
 			continue;
 		}
+		while (i + run < end && run < PAGE_RANGE_BATCH &&
+		       !range->pages[i + run].page)
+			run++;
 
 		/*
 		 * Allocating and mapping sleep: drop the spinlock. The slot
@@ -370,7 +463,7 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 		 * not race with use.
 		 */
 		spin_unlock(&range->lock);
-		ret = page_range_use_page_slow(range, i);
+		ret = page_range_use_slow(range, i, i + run);
 		if (ret)
 			return ret;
 		spin_lock(&range->lock);
@@ -693,6 +786,7 @@ void page_range_destroy(struct page_range *range)
 
 		for (i = 0; i < size; i++) {
 			if (pages[i].page) {
+				set_page_private(pages[i].page, 0);
 				__free_page(pages[i].page);
 				atomic_long_dec(&range->prs->nr_pages);
 			}

@@ -12,8 +12,11 @@
  * struct page_range_page - one page slot
  * @lru: linked into the shrinker's list_lru while the slot is available
  * @page: the page, or NULL while the slot is free; written under
- *	&page_range.lock, and set to non-NULL only with &page_range.mm_lock held
- * @range: the range this slot belongs to; never changes
+ *	&page_range.lock, and set to non-NULL only with &page_range.mm_lock
+ *	held. The page's private field points to the range, which is how the
+ *	shrinker, given only @lru, finds it: a slot is 24 bytes, and with the
+ *	allocator's per-page count (u16) a page costs 26 bytes of metadata,
+ *	against binder's 32.
  *
  * The state is derived, as in the seed: @page NULL is free; @page set and
  * @lru empty is used; @page set and @lru queued is available. Only a
@@ -23,7 +26,9 @@
 struct page_range_page {
 	struct list_head lru;
 	struct page *page;
-	struct page_range *range;
 };
+
+int page_range_shrinker_prepare(struct page_range_shrinker *prs,
+				struct mem_cgroup *memcg);
 
 #endif /* _BINDER_PAGE_RANGE_INTERNAL_H */
