@@ -11,11 +11,13 @@
  * Copyright (C) 2025 Google LLC.
  */
 
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/shrinker.h>
+#include <linux/slab.h>
 
 #include "page_range_internal.h"
 #include "trace.h"
@@ -46,7 +48,12 @@ static enum lru_status page_range_free_page(struct list_head *item,
 {
 	struct page_range_page *info =
 		container_of(item, struct page_range_page, lru);
-	struct page_range *range = info->range;
+	/*
+	 * A slot on the LRU has a page, which points back to its range (see
+	 * page_range_insert()): neither changes while we hold the lru lock.
+	 */
+	struct page_range *range =
+		(struct page_range *)page_private(READ_ONCE(info->page));
 	struct page_range_shrinker *prs = range->prs;
 	struct vm_area_struct *vma = NULL;
 	struct mm_struct *mm = NULL;
@@ -123,6 +130,7 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	mutex_unlock(&range->mm_lock);
 	rcu_read_unlock();
 
+	set_page_private(page, 0);
 	__free_page(page);
 	atomic_long_dec(&prs->nr_pages);
 
@@ -156,10 +164,18 @@ static enum lru_status page_range_lru_isolate(struct list_head *item,
 }
 #endif
 
+/*
+ * Reclaim comes per node and, for reclaim aimed at a memory cgroup (its
+ * limit, or memory.reclaim), per cgroup: count and free only the pages of
+ * that node and cgroup, which are on their own list (see
+ * page_range_shrinker_prepare()).
+ */
 static unsigned long page_range_shrink_count(struct shrinker *shrinker,
 					     struct shrink_control *sc)
 {
-	unsigned long count = page_range_shrinker_count(shrinker->private_data);
+	struct page_range_shrinker *prs = shrinker->private_data;
+	/* Lockless, and a hint: see page_range_shrinker_count(). */
+	unsigned long count = data_race(list_lru_shrink_count(&prs->lru, sc));
 
 	return count ? count : SHRINK_EMPTY;
 }
@@ -167,14 +183,20 @@ static unsigned long page_range_shrink_count(struct shrinker *shrinker,
 static unsigned long page_range_shrink_scan(struct shrinker *shrinker,
 					    struct shrink_control *sc)
 {
-	return page_range_shrinker_scan(shrinker->private_data,
-					sc->nr_to_scan);
+	struct page_range_shrinker *prs = shrinker->private_data;
+
+	return list_lru_shrink_walk(&prs->lru, sc, page_range_lru_isolate,
+				    NULL);
 }
 
 /**
  * page_range_shrinker_register() - set up a shrinker and its list_lru
  * @prs: the shrinker, zeroed or unused
  * @name: name shown in debugfs (CONFIG_SHRINKER_DEBUG)
+ *
+ * The shrinker is NUMA- and memcg-aware: each available page is on the
+ * list of its node and of its range owner's memory cgroup, so reclaim on
+ * one node, or aimed at one cgroup, frees those pages first.
  *
  * Context: Process context; may sleep.
  * Return: 0, or -ENOMEM.
@@ -186,14 +208,19 @@ int page_range_shrinker_register(struct page_range_shrinker *prs,
 	int ret;
 
 	atomic_long_set(&prs->nr_pages, 0);
-	ret = list_lru_init(&prs->lru);
-	if (ret)
-		return ret;
-
-	shrinker = shrinker_alloc(0, "%s", name);
-	if (!shrinker) {
-		list_lru_destroy(&prs->lru);
+	/* A memcg-aware list_lru takes the shrinker's id: allocate it first. */
+	shrinker = shrinker_alloc(SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE,
+				  "%s", name);
+	if (!shrinker)
 		return -ENOMEM;
+	ret = list_lru_init_memcg(&prs->lru, shrinker);
+	if (ret)
+		goto err_shrinker;
+	prs->lru_cache = kmem_cache_create(name, sizeof(long), 0,
+					   SLAB_ACCOUNT, NULL);
+	if (!prs->lru_cache) {
+		ret = -ENOMEM;
+		goto err_lru;
 	}
 	shrinker->count_objects = page_range_shrink_count;
 	shrinker->scan_objects = page_range_shrink_scan;
@@ -201,8 +228,49 @@ int page_range_shrinker_register(struct page_range_shrinker *prs,
 	prs->shrinker = shrinker;
 	shrinker_register(shrinker);
 	return 0;
+
+err_lru:
+	list_lru_destroy(&prs->lru);
+err_shrinker:
+	shrinker_free(shrinker);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_register, PAGE_RANGE_NS);
+
+/*
+ * page_range_shrinker_prepare() - make room on the LRU for a cgroup's pages
+ * @prs: the shrinker
+ * @memcg: the cgroup whose pages will go on @prs's LRU, or NULL
+ *
+ * A memcg-aware list_lru has one list per cgroup, allocated before the
+ * first item of that cgroup is added; list_lru_add() would otherwise find
+ * no list. memcg_list_lru_alloc(), which allocates them, is not exported,
+ * but kmem_cache_alloc_lru() calls it for the cgroup that a charged
+ * allocation is charged to, and for its ancestors: one such allocation
+ * does it, and the object is not needed. Lists stay until the list_lru is
+ * destroyed; a cgroup that goes offline hands its items and its list index
+ * to its parent, whose list exists too.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0, or -ENOMEM.
+ */
+int page_range_shrinker_prepare(struct page_range_shrinker *prs,
+				struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old_memcg;
+	void *obj;
+
+	if (!memcg)
+		return 0;
+	old_memcg = set_active_memcg(memcg);
+	obj = kmem_cache_alloc_lru(prs->lru_cache, &prs->lru,
+				   GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old_memcg);
+	if (!obj)
+		return -ENOMEM;
+	kmem_cache_free(prs->lru_cache, obj);
+	return 0;
+}
 
 /**
  * page_range_shrinker_unregister() - tear down a registered shrinker
@@ -220,6 +288,8 @@ void page_range_shrinker_unregister(struct page_range_shrinker *prs)
 		pr_err("page_range: shrinker unregistered with %lu pages left\n",
 		       atomic_long_read(&prs->nr_pages));
 	list_lru_destroy(&prs->lru);
+	kmem_cache_destroy(prs->lru_cache);
+	prs->lru_cache = NULL;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_unregister, PAGE_RANGE_NS);
 

@@ -1715,6 +1715,102 @@ TEST(memcg_charging)
 	cg_remove("bpr_R");
 }
 
+/*
+ * A receiver in cgroup @cg gets a 1 MiB message at @id and frees it, so
+ * that its area has 256 available pages, then reports its number of
+ * available pages on @report each time a byte comes on @go, until EOF.
+ */
+static void reclaim_receiver(const char *cg, __u32 id, int ready, int go,
+			     int report)
+{
+	struct bpr_message m;
+	struct bpr_stats st;
+	struct ep ep;
+	char c;
+
+	if (cg_enter(cg) || ep_open(&ep, id, 2 * MEMCG_BIG) ||
+	    write(ready, "r", 1) != 1)
+		_exit(2);
+	if (!wait_readable(ep.fd, 20000) ||
+	    ioctl(ep.fd, BPR_IOC_RECEIVE, &m) || m.size != MEMCG_BIG ||
+	    !fill_ok(ep.area + m.offset, MEMCG_BIG, 5) ||
+	    ioctl(ep.fd, BPR_IOC_FREE, &m.offset) || write(ready, "m", 1) != 1)
+		_exit(3);
+	while (read(go, &c, 1) == 1) {
+		if (get_stats(ep.fd, &st) ||
+		    write(report, &st.pages_available, sizeof(__u64)) !=
+		    sizeof(__u64))
+			_exit(4);
+	}
+	_exit(0);
+}
+
+/*
+ * Reclaim aimed at one cgroup (memory.reclaim) frees the available pages
+ * of that cgroup's areas and leaves another cgroup's alone: the shrinker
+ * is memcg-aware, and each area's pages are on its owner's cgroup list.
+ */
+TEST(memcg_targeted_reclaim)
+{
+	static const char *const cgs[2] = { "bpr_A", "bpr_B" };
+	int ready[2][2], go[2][2], report[2][2], i;
+	__u64 before[2], after[2];
+	__u8 *buf = malloc(MEMCG_BIG);
+	pid_t rx[2];
+	struct ep tx;
+
+	ASSERT_NE(NULL, buf);
+	if (cg_setup())
+		SKIP(return, "no memory cgroup controller");
+	fill(buf, MEMCG_BIG, 5);
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, cg_create(cgs[i]));
+		ASSERT_EQ(0, pipe(ready[i]));
+		ASSERT_EQ(0, pipe(go[i]));
+		ASSERT_EQ(0, pipe(report[i]));
+		rx[i] = fork_helper();
+		ASSERT_LE(0, rx[i]);
+		if (!rx[i]) {
+			close(go[i][1]);
+			reclaim_receiver(cgs[i], 2400 + i, ready[i][1],
+					 go[i][0], report[i][1]);
+		}
+		close(go[i][0]);
+		ASSERT_EQ(0, wait_byte(ready[i][0], 10000));
+		ASSERT_EQ(0, send_msg(tx.fd, 2400 + i, buf, MEMCG_BIG,
+				      BPR_SEND_ONEWAY, NULL));
+		ASSERT_EQ(0, wait_byte(ready[i][0], 15000));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, write(go[i][1], "g", 1));
+		ASSERT_EQ(sizeof(__u64), read(report[i][0], &before[i],
+					      sizeof(__u64)));
+		EXPECT_EQ(MEMCG_BIG / PAGE, before[i]);
+	}
+
+	/* Asks for more than there is: reclaim runs down to priority 0. */
+	write_str(CG_ROOT "/bpr_A/memory.reclaim", "64M");
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, write(go[i][1], "g", 1));
+		ASSERT_EQ(sizeof(__u64), read(report[i][0], &after[i],
+					      sizeof(__u64)));
+	}
+	TH_LOG("available pages: A %llu -> %llu, B %llu -> %llu",
+	       (unsigned long long)before[0], (unsigned long long)after[0],
+	       (unsigned long long)before[1], (unsigned long long)after[1]);
+	EXPECT_EQ(0, after[0]);
+	EXPECT_EQ(before[1], after[1]);
+
+	for (i = 0; i < 2; i++) {
+		close(go[i][1]);
+		EXPECT_EQ(0, reap(rx[i], 10000));
+		cg_remove(cgs[i]);
+	}
+	ep_close(&tx);
+	free(buf);
+}
+
 #define FLOOD_RX	2300
 #define FLOOD_AREA	(1024 * 1024)
 
