@@ -201,6 +201,8 @@ struct bpr_out {
 };
 
 static struct page_range_shrinker bpr_shrinker;
+static struct kmem_cache *bpr_msg_cache;
+static struct kmem_cache *bpr_txn_cache;
 static struct workqueue_struct *bpr_wq;
 /*
  * Endpoint id -> struct bpr_proc. Writers hold bpr_ids_lock; senders look
@@ -270,7 +272,7 @@ static void bpr_txn_free(struct kref *ref)
 	put_pid(txn->reply_pid);
 	bpr_proc_put(txn->sender);
 	atomic_long_dec(&bpr_nr_txns);
-	kfree(txn);
+	kmem_cache_free(bpr_txn_cache, txn);
 }
 
 static void bpr_txn_put(struct bpr_txn *txn)
@@ -339,7 +341,7 @@ static void bpr_msg_free(struct bpr_msg *msg)
 {
 	put_pid(msg->pid);
 	atomic_long_dec(&bpr_nr_msgs);
-	kfree(msg);
+	kmem_cache_free(bpr_msg_cache, msg);
 }
 
 /* The endpoint bound to @id, with a reference, or NULL. */
@@ -521,7 +523,7 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 
 	/* Per-message objects are charged to the sender. */
 	ret = -ENOMEM;
-	msg = kzalloc(sizeof(*msg), GFP_KERNEL_ACCOUNT);
+	msg = kmem_cache_zalloc(bpr_msg_cache, GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		goto err_uncharge;
 	atomic_long_inc(&bpr_nr_msgs);
@@ -635,7 +637,7 @@ static int bpr_transact(struct bpr_proc *proc, struct bpr_write_read *wr,
 		if (!bpr_has_area(proc))
 			return -ENOBUFS;
 
-		txn = kzalloc(sizeof(*txn), GFP_KERNEL_ACCOUNT);
+		txn = kmem_cache_zalloc(bpr_txn_cache, GFP_KERNEL_ACCOUNT);
 		if (!txn)
 			return -ENOMEM;
 		atomic_long_inc(&bpr_nr_txns);
@@ -728,9 +730,15 @@ static int bpr_receive(struct bpr_proc *proc, bool nonblock,
 			return -EAGAIN;
 		/*
 		 * Nothing is taken before a message is there, so a signal
-		 * loses nothing and the call can restart as it is.
+		 * loses nothing and the call can restart as it is. Exclusive:
+		 * a new message wakes one receiver, not every thread waiting
+		 * on the endpoint. The woken waiter checks the condition before
+		 * any pending signal, so it takes the message rather than drop
+		 * the wakeup; if a receiver that was not asleep took it first,
+		 * that receiver consumed the message the wakeup was for. A
+		 * flush wakes them all.
 		 */
-		ret = wait_event_freezable(proc->wait,
+		ret = wait_event_freezable_exclusive(proc->wait,
 					   !list_empty_careful(&proc->queue) ||
 					   READ_ONCE(proc->flushes) != flushes);
 		if (ret)
@@ -1340,9 +1348,16 @@ static int __init bpr_init(void)
 	struct dentry *dir;
 	int ret;
 
+	/* One message and one transaction per call: slabs of their own. */
+	bpr_msg_cache = KMEM_CACHE(bpr_msg, SLAB_ACCOUNT);
+	bpr_txn_cache = KMEM_CACHE(bpr_txn, SLAB_ACCOUNT);
+	if (!bpr_msg_cache || !bpr_txn_cache) {
+		ret = -ENOMEM;
+		goto err_cache;
+	}
 	ret = page_range_shrinker_register(&bpr_shrinker, "binder-page-range");
 	if (ret)
-		return ret;
+		goto err_cache;
 	bpr_wq = alloc_workqueue("binder_page_range",
 				 WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!bpr_wq) {
@@ -1361,6 +1376,9 @@ err_wq:
 	destroy_workqueue(bpr_wq);
 err_shrinker:
 	page_range_shrinker_unregister(&bpr_shrinker);
+err_cache:
+	kmem_cache_destroy(bpr_txn_cache);
+	kmem_cache_destroy(bpr_msg_cache);
 	return ret;
 }
 module_init(bpr_init);
@@ -1372,5 +1390,7 @@ static void __exit bpr_exit(void)
 	destroy_workqueue(bpr_wq);
 	pr_alloc_module_exit();
 	page_range_shrinker_unregister(&bpr_shrinker);
+	kmem_cache_destroy(bpr_txn_cache);
+	kmem_cache_destroy(bpr_msg_cache);
 }
 module_exit(bpr_exit);
