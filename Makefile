@@ -13,6 +13,8 @@
 #   make static       checkpatch, kernel-doc, sparse, W=1, out-of-tree build
 #   make fault        the fault injection run in the x86_64 VM
 #   make kcsan        build the KCSAN kernel and run the races on it
+#   make bench        build the benchmark kernel, run the benchmarks against
+#                     upstream binder in one boot: build/bench/results.txt
 #   make soak DURATION=seconds
 #                     the fuzzer and the memory-pressure test in a loop
 #   make in-tree KSRC=/path/to/linux [SUBDIR=drivers/android/page_range]
@@ -28,7 +30,7 @@ DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
 .PHONY: all module check demo kunit kunit-uml kunit-x86_64 vm-kernel static \
-	fault kcsan soak user in-tree deps clean distclean
+	fault kcsan soak bench user in-tree deps clean distclean
 
 all: module
 
@@ -74,6 +76,10 @@ kcsan: deps user
 	PR_VM_KBUILD=$(PR_BUILD)/x86_64-kcsan scripts/vm-kernel.sh \
 		$(CURDIR)/configs/kcsan.config
 	scripts/kcsan-run.sh
+
+bench: deps
+	scripts/kernel-src.sh
+	scripts/bench.sh
 
 soak: vm-kernel user
 	DURATION=$(DURATION) scripts/soak.sh

@@ -304,7 +304,7 @@ static size_t page_range_insert(struct page_range *range,
 	lockdep_assert_held(&range->mm_lock);
 	ret = vm_insert_pages(vma, addr, pages, &left);
 	done = nr - left;
-	trace_page_range_insert(range, index, ret);
+	trace_page_range_insert(range, index, nr, ret);
 	if (ret) {
 		pr_warn_ratelimited("page_range: vm_insert_pages(%lx) failed: %d\n",
 				    addr + (done << PAGE_SHIFT), ret);

@@ -38,18 +38,25 @@ DEFINE_EVENT(page_range_span, page_range_stop_using,
 	     TP_PROTO(struct page_range *range, size_t start, size_t end),
 	     TP_ARGS(range, start, end));
 
-/* A new page was allocated and inserted for slot @index (or failed). */
+/*
+ * New pages were inserted for slots [@index, @index + @nr) with one page
+ * table walk (or the insertion failed with @ret, after the first ones).
+ */
 TRACE_EVENT(page_range_insert,
-	    TP_PROTO(struct page_range *range, size_t index, int ret),
-	    TP_ARGS(range, index, ret),
+	    TP_PROTO(struct page_range *range, size_t index, size_t nr,
+		     int ret),
+	    TP_ARGS(range, index, nr, ret),
 	    TP_STRUCT__entry(__field(pid_t, pid)
 			     __field(size_t, index)
+			     __field(size_t, nr)
 			     __field(int, ret)),
 	    TP_fast_assign(__entry->pid = range->pid;
 			   __entry->index = index;
+			   __entry->nr = nr;
 			   __entry->ret = ret;),
-	    TP_printk("pid=%d page=%zu ret=%d",
-		      __entry->pid, __entry->index, __entry->ret));
+	    TP_printk("pid=%d page=%zu nr=%zu ret=%d",
+		      __entry->pid, __entry->index, __entry->nr,
+		      __entry->ret));
 
 /* The shrinker freed the page of slot @index, zapping it if @zapped. */
 TRACE_EVENT(page_range_reclaim,

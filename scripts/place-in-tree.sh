@@ -39,3 +39,11 @@ fi
 
 mline="obj-\$(CONFIG_BINDER_PAGE_RANGE)	+= $leaf/"
 grep -qxF "$mline" "$parent/Makefile" || printf '%s\n' "$mline" >> "$parent/Makefile"
+
+# The benchmarks' binder_alloc half (CONFIG_BINDER_PAGE_RANGE_BENCH) goes
+# next to binder_alloc.c, whose functions are not exported.
+if [ -f "$parent/binder_alloc.h" ]; then
+	rsync -a "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/pr_bench.h" "$parent/"
+	bline='obj-$(CONFIG_BINDER_PAGE_RANGE_BENCH)	+= binder_alloc_bench.o'
+	grep -qxF "$bline" "$parent/Makefile" || printf '%s\n' "$bline" >> "$parent/Makefile"
+fi
