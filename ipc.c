@@ -312,8 +312,13 @@ static int bpr_txn_finish(struct bpr_txn *txn, int status,
 			bpr_free_unseen(&txn->sender->alloc, reply);
 		return -ECONNRESET;
 	}
-	/* Our reference (queue or pending) keeps @txn alive across this. */
-	wake_up(&txn->wait);
+	/*
+	 * Our reference (queue or pending) keeps @txn alive across this.
+	 * A sync wakeup, as binder's for a reply: the replier usually goes
+	 * on to wait for its next message, so the sender may as well run on
+	 * this CPU, where the reply's pages are warm in the cache.
+	 */
+	wake_up_sync(&txn->wait);
 	return 0;
 }
 
@@ -562,7 +567,15 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 	list_add_tail(&msg->entry, &target->queue);
 	target->queued++;
 	spin_unlock(&target->lock);
-	wake_up_interruptible(&target->wait);
+	/*
+	 * A two-way sender goes to sleep next, waiting for the reply: a sync
+	 * wakeup lets the receiver take over this CPU rather than wake on
+	 * another one, as binder does for its transactions.
+	 */
+	if (txn)
+		wake_up_interruptible_sync(&target->wait);
+	else
+		wake_up_interruptible(&target->wait);
 	bpr_area_put(target);
 	bpr_proc_put(target);
 	return 0;
@@ -693,6 +706,13 @@ static int bpr_transact(struct bpr_proc *proc, struct bpr_write_read *wr,
 	return status;
 }
 
+/* A receiver's wait is over: a message is queued, or the file was closed. */
+static bool bpr_receivable(struct bpr_proc *proc, unsigned int flushes)
+{
+	return !list_empty_careful(&proc->queue) ||
+	       READ_ONCE(proc->flushes) != flushes;
+}
+
 /*
  * Take the next message off @proc's queue, waiting for one unless
  * @nonblock; describe it in @kout. The caller hands it to userspace with
@@ -739,8 +759,7 @@ static int bpr_receive(struct bpr_proc *proc, bool nonblock,
 		 * flush wakes them all.
 		 */
 		ret = wait_event_freezable_exclusive(proc->wait,
-					   !list_empty_careful(&proc->queue) ||
-					   READ_ONCE(proc->flushes) != flushes);
+				bpr_receivable(proc, flushes));
 		if (ret)
 			return ret;
 	}

@@ -3,7 +3,7 @@
 #
 # Place this driver in a kernel source tree and hook it into the parent
 # directory's Kconfig and Makefile. Idempotent: a rerun only refreshes the
-# copied files (rsync keeps timestamps, so kernel rebuilds stay incremental).
+# files that changed.
 #
 # usage: place-in-tree.sh [KERNEL_SOURCE [SUBDIR]]
 #        default SUBDIR: drivers/android/page_range
@@ -21,7 +21,12 @@ leaf=$(basename "$dest")
 	pr_die "$parent has no Kconfig and Makefile to hook into"
 
 mkdir -p "$dest"
-rsync -a --delete --exclude=/build/ --exclude=/.git/ --exclude='*.o' \
+# By content, and without the source's modification times: a file whose
+# content changed gets the time of the copy, so make rebuilds it even when
+# it was edited before an object that a running build made from its old
+# content; an unchanged file keeps its time, so rebuilds stay incremental.
+sync=(rsync -rlpD --checksum)
+"${sync[@]}" --delete --exclude=/build/ --exclude=/.git/ --exclude='*.o' \
 	--exclude='*.ko' --exclude='.*.cmd' "$PR_ROOT/" "$dest/"
 
 kline="source \"$subdir/Kconfig\""
@@ -43,7 +48,7 @@ grep -qxF "$mline" "$parent/Makefile" || printf '%s\n' "$mline" >> "$parent/Make
 # The benchmarks' binder_alloc half (CONFIG_BINDER_PAGE_RANGE_BENCH) goes
 # next to binder_alloc.c, whose functions are not exported.
 if [ -f "$parent/binder_alloc.h" ]; then
-	rsync -a "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/pr_bench.h" "$parent/"
+	"${sync[@]}" "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/pr_bench.h" "$parent/"
 	bline='obj-$(CONFIG_BINDER_PAGE_RANGE_BENCH)	+= binder_alloc_bench.o'
 	grep -qxF "$bline" "$parent/Makefile" || printf '%s\n' "$bline" >> "$parent/Makefile"
 fi

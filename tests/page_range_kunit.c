@@ -602,6 +602,56 @@ static void page_range_test_user_view(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
 }
 
+/*
+ * One use over runs of free slots longer than a batch (32), broken up by
+ * pages already used and available: every slot ends up used, the pages
+ * that were there keep their data, the new ones are zeroed, and the user
+ * sees each at its own address.
+ */
+static void page_range_test_use_batches(struct kunit *test)
+{
+	struct page_range_shrinker *prs = pr_prs(test);
+	struct pr_map *map = pr_map_new(test, 100);
+	struct page_range *range = &map->range;
+	u8 *got = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	size_t i, used, available;
+	u8 mark;
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	/* Slot 40 used, 41 available, each with its index as data. */
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 40, 42), 0);
+	for (i = 40; i < 42; i++) {
+		mark = i;
+		KUNIT_ASSERT_EQ(test, page_range_write(range, i * PAGE_SIZE,
+						       &mark, 1), 0);
+	}
+	page_range_stop_using(range, 41, 42);
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 3, 97), 0);
+	page_range_get_counts(range, &used, &available);
+	KUNIT_EXPECT_EQ(test, used, 94);
+	KUNIT_EXPECT_EQ(test, available, 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 94);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
+	for (i = 0; i < 100; i++) {
+		bool present = i >= 3 && i < 97;
+
+		KUNIT_EXPECT_EQ(test, page_range_get_state(range, i),
+				present ? PAGE_RANGE_USED : PAGE_RANGE_FREE);
+		if (!present) {
+			KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr +
+							      i * PAGE_SIZE,
+							      got, 1));
+			continue;
+		}
+		KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + i * PAGE_SIZE,
+						     got, PAGE_SIZE));
+		KUNIT_EXPECT_EQ_MSG(test, got[0], i == 40 || i == 41 ? i : 0,
+				    "page %zu", i);
+		KUNIT_EXPECT_TRUE(test, pr_all_zero(got + 1, PAGE_SIZE - 1));
+	}
+}
+
 /* Run @fn in a kthread that has no mm, and return its result. */
 struct pr_nomm_call {
 	struct page_range *range;
@@ -1552,6 +1602,7 @@ static struct kunit_case page_range_test_cases[] = {
 	KUNIT_CASE(page_range_test_states),
 	KUNIT_CASE(page_range_test_reuse_keeps_data),
 	KUNIT_CASE(page_range_test_user_view),
+	KUNIT_CASE(page_range_test_use_batches),
 	KUNIT_CASE(page_range_test_init_errors),
 	KUNIT_CASE(page_range_test_register_errors),
 	KUNIT_CASE(page_range_test_index_errors),

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Turn the benchmark VM's log into the table, the CSV and the plot's data
+# (scripts/bench.sh). Result lines, from the kernel ("prb:") and from
+# bench/bpr_bench.c ("bpr:"):
+#
+#   <workload> <param> <impl> <round> <value> <unit>
+#
+# Every figure is the median over the rounds, with the spread (min-max). A
+# ratio is taken per round, between figures measured in the same round,
+# and its median and spread are reported.
+#
+# usage: bench-report.py LOG OUTDIR
+
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+LINE = re.compile(r'\b(prb|bpr): (\S+) (\d+) (\S+) (\d+) (\d+) (\S+)\s*$')
+FAIL = re.compile(r'\b(?:prb|bpr): FAIL (.*)$')
+PR = 'page_range'
+SIZES = [8, 128, 4096, 65536, 1048576]
+
+
+def size_name(n):
+    for unit, div in (('MiB', 1 << 20), ('KiB', 1 << 10)):
+        if n >= div and n % div == 0:
+            return f'{n // div} {unit}'
+    return f'{n} B'
+
+
+def load(path):
+    runs = defaultdict(dict)  # (workload, param, impl) -> {round: value}
+    units = {}
+    fails = []
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = FAIL.search(line)
+            if m:
+                fails.append(m.group(1))
+                continue
+            m = LINE.search(line)
+            if not m:
+                continue
+            _, work, param, impl, rnd, value, unit = m.groups()
+            key = (work, int(param), impl)
+            runs[key][int(rnd)] = int(value)
+            units[key] = unit
+    return runs, units, fails
+
+
+def spread(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def ratio(runs, a, b, invert=False):
+    """Per-round a/b (b/a if invert) of two keys: (median, min, max) or None."""
+    ra, rb = runs.get(a, {}), runs.get(b, {})
+    vals = []
+    for rnd in sorted(set(ra) & set(rb)):
+        num, den = (rb[rnd], ra[rnd]) if invert else (ra[rnd], rb[rnd])
+        if den:
+            vals.append(num / den)
+    return spread(vals) if vals else None
+
+
+def fmt_ratio(r):
+    if r is None:
+        return 'n/a'
+    return f'{r[0]:.2f} ({r[1]:.2f}-{r[2]:.2f})'
+
+
+def met(r, op, target):
+    if r is None:
+        return '?'
+    return 'yes' if (r[0] <= target if op == '<=' else r[0] >= target) else 'NO'
+
+
+def main():
+    log, outdir = sys.argv[1], sys.argv[2]
+    runs, units, fails = load(log)
+    if not runs:
+        sys.exit(f'bench-report: no results in {log}')
+
+    with open(f'{outdir}/results.csv', 'w') as f:
+        f.write('workload,param,impl,unit,median,min,max,rounds\n')
+        for key in sorted(runs):
+            med, lo, hi = spread(list(runs[key].values()))
+            f.write(f'{key[0]},{key[1]},{key[2]},{units[key]},'
+                    f'{med:g},{lo},{hi},{len(runs[key])}\n')
+
+    rows = []
+
+    def row(name, r, op, target):
+        rows.append((name, fmt_ratio(r), f'{op} {target}', met(r, op, target)))
+
+    pg = 4096
+    for size in (128, 4096, 65536, 1048576):
+        row(f'warm alloc + free, {size_name(size)} (time, vs binder)',
+            ratio(runs, ('warm', size, PR), ('warm', size, 'binder')),
+            '<=', 0.9)
+    row('cold install, per page (time, vs binder)',
+        ratio(runs, ('cold', pg, PR), ('cold', pg, 'binder')), '<=', 0.5)
+    row('shrink, per page (time, vs binder)',
+        ratio(runs, ('shrink', pg, PR), ('shrink', pg, 'binder')), '<=', 0.8)
+    row('copy 64 KiB chunks into 1 MiB (throughput, vs binder)',
+        ratio(runs, ('copy', 65536, PR), ('copy', 65536, 'binder')),
+        '>=', 1.0)
+    row('copy 64 KiB chunks into 1 MiB (throughput, vs memcpy)',
+        ratio(runs, ('copy', 65536, PR), ('copy', 65536, 'memcpy')),
+        '>=', 0.9)
+    for size in (8, 4096):
+        row(f'round trip {size_name(size)} (time, vs binder)',
+            ratio(runs, ('rtt', size, PR), ('rtt', size, 'binder')),
+            '<=', 0.5)
+    for size in (8, 4096):
+        row(f'round trip {size_name(size)} (time, vs unix socket)',
+            ratio(runs, ('rtt', size, PR), ('rtt', size, 'unix')),
+            '<=', 1.0)
+    row('round trip 1 MiB (throughput, vs unix socket)',
+        ratio(runs, ('rtt', 1 << 20, PR), ('rtt', 1 << 20, 'unix'),
+              invert=True), '>=', 2.0)
+
+    out = []
+    w = max(len(r[0]) for r in rows)
+    out.append(f'{"workload":<{w}}  {"today: median (spread)":<24} '
+               f'{"target":<8} met')
+    for name, today, target, ok in rows:
+        out.append(f'{name:<{w}}  {today:<24} {target:<8} {ok}')
+
+    # Everything else, as ratios against binder (and figures).
+    out.append('')
+    out.append('Round trips (median ns; ratio page_range / other):')
+    for size in SIZES:
+        figs = []
+        for impl in (PR, 'binder', 'pipe', 'unix'):
+            if ('rtt', size, impl) in runs:
+                figs.append(f'{impl} {spread(list(runs["rtt", size, impl].values()))[0]:.0f}')
+        rb = fmt_ratio(ratio(runs, ('rtt', size, PR), ('rtt', size, 'binder')))
+        out.append(f'  {size_name(size):>7}: {", ".join(figs)}; vs binder {rb}')
+    for work in ('pairs', 'fanin'):
+        params = sorted({k[1] for k in runs if k[0] == work})
+        for n in params:
+            r = ratio(runs, (work, n, PR), (work, n, 'binder'))
+            out.append(f'  {work} {n}: throughput page_range / binder {fmt_ratio(r)}')
+    if ('cold', 65536, PR) in runs:
+        out.append('  first 64 KiB round trip after reclaim: time page_range / binder '
+                   + fmt_ratio(ratio(runs, ('cold', 65536, PR),
+                                     ('cold', 65536, 'binder'))))
+    out.append('')
+    out.append('In-kernel scaling, 4 KiB warm cycles (throughput page_range / binder):')
+    for work in ('scale-disjoint', 'scale-shared'):
+        params = sorted({k[1] for k in runs if k[0] == work})
+        cells = [f'{n}: {fmt_ratio(ratio(runs, (work, n, PR), (work, n, "binder")))}'
+                 for n in params]
+        out.append(f'  {work}: ' + ', '.join(cells))
+    meta = {k[2]: v for k, v in runs.items() if k[0] == 'meta'}
+    if meta:
+        out.append('')
+        out.append('Per-page metadata (bytes): ' + ', '.join(
+            f'{impl} {spread(list(v.values()))[0]:.0f}' for impl, v in sorted(meta.items())))
+    rounds = max(len(v) for v in runs.values())
+    out.append('')
+    out.append(f'{rounds} rounds; every figure is the median over the rounds, '
+               'spread min-max in brackets.')
+    if fails:
+        out.append('FAILURES: ' + '; '.join(fails))
+
+    with open(f'{outdir}/results.txt', 'w') as f:
+        f.write('\n'.join(out) + '\n')
+
+    # The plot's data and script.
+    with open(f'{outdir}/rtt.dat', 'w') as f:
+        f.write('# size page_range binder pipe unix (median ns)\n')
+        for size in SIZES:
+            vals = [spread(list(runs[('rtt', size, impl)].values()))[0]
+                    if ('rtt', size, impl) in runs else float('nan')
+                    for impl in (PR, 'binder', 'pipe', 'unix')]
+            f.write(f'{size} ' + ' '.join(f'{v:g}' for v in vals) + '\n')
+    with open(f'{outdir}/ratios.dat', 'w') as f:
+        f.write('# label median min max\n')
+        for name, key, other, inv in (
+                ('warm 128B', 128, None, False), ('warm 4K', 4096, None, False),
+                ('warm 64K', 65536, None, False), ('warm 1M', 1 << 20, None, False)):
+            r = ratio(runs, ('warm', key, PR), ('warm', key, 'binder'))
+            if r:
+                f.write(f'"{name}" {r[0]:g} {r[1]:g} {r[2]:g}\n')
+        for name, work, param, inv in (('cold/page', 'cold', 4096, False),
+                                       ('shrink/page', 'shrink', 4096, False),
+                                       ('copy (1/x)', 'copy', 65536, True)):
+            r = ratio(runs, (work, param, PR), (work, param, 'binder'), invert=inv)
+            if r:
+                f.write(f'"{name}" {r[0]:g} {r[1]:g} {r[2]:g}\n')
+    with open(f'{outdir}/bench.gp', 'w') as f:
+        f.write('''set terminal pngcairo size 1200,500 font ",10"
+set output "bench.png"
+set multiplot layout 1,2
+set title "Round trip (request + reply) against message size"
+set logscale xy
+set xlabel "bytes"
+set ylabel "ns (median), QEMU TCG"
+set key top left
+plot "rtt.dat" using 1:2 with linespoints title "page_range", \\
+     "" using 1:3 with linespoints title "binder", \\
+     "" using 1:4 with linespoints title "pipe", \\
+     "" using 1:5 with linespoints title "unix socket"
+unset logscale
+set title "In-kernel: page_range time / binder_alloc time (lower is better)"
+set style data histogram
+set style fill solid 0.6
+set boxwidth 0.7
+set xlabel ""
+set ylabel "ratio (median, min-max)"
+set yrange [0:*]
+set xtics rotate by -30
+set key off
+plot "ratios.dat" using 0:2:xtic(1) with boxes, \\
+     "" using 0:2:3:4 with yerrorbars lc rgb "black", \\
+     1 with lines dt 2 lc rgb "gray"
+unset multiplot
+''')
+    print('\n'.join(out))
+    if fails:
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()

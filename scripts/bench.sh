@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: build the benchmark kernel (configs/bench.config: gcc, no
+# debugging options, upstream binder, binderfs and this driver built in,
+# with the in-kernel benchmarks of bench/), boot it under QEMU with two
+# CPUs, run the in-kernel and the userspace benchmarks in that one boot,
+# and report medians over the rounds and the ratios against binder:
+#
+#   build/bench/results.txt   the table
+#   build/bench/results.csv   every figure: median, min, max, rounds
+#   build/bench/bench.png     round trips against message size, and the
+#                             in-kernel ratios
+#
+# BENCH_ROUNDS (default 5) sets the rounds. A benchmark, not a test: it
+# fails only if a run fails or a data check does, never on a figure.
+# Absolute times under TCG mean little; the ratios are what to read, on a
+# machine with nothing else running.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "$0")/common.sh"
+
+main() {
+	local kbuild=$PR_BUILD/x86_64-bench out=$PR_BUILD/bench
+	local guest=$out/guest rounds=${BENCH_ROUNDS:-5} start
+
+	start=$(pr_now)
+	"$PR_ROOT/scripts/deps.sh" gnuplot-nox
+	PR_VM_KBUILD=$kbuild PR_VM_CONFIG=bench.config PR_VM_GCC=1 \
+		"$PR_ROOT/scripts/vm-kernel.sh"
+
+	rm -rf "$out"
+	mkdir -p "$guest"
+	# Not executable in the image: the VM's /init runs only ./run, which
+	# starts it after the in-kernel half.
+	gcc -static -O2 -Wall -Werror -I"$PR_ROOT" \
+		-I"$PR_KSRC/tools/testing/selftests" \
+		-o "$guest/bpr_bench.bin" "$PR_ROOT/bench/bpr_bench.c" -lpthread
+	chmod 644 "$guest/bpr_bench.bin"
+	install -m 755 "$PR_ROOT/bench/bench-guest.sh" "$guest/run"
+
+	PR_VM_KBUILD=$kbuild PR_VM_DEMO=1 PR_VM_MODULES= PR_VM_KUNIT_MODULES= \
+		PR_VM_SUITE=bench PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
+		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
+		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output.txt"
+
+	python3 "$PR_ROOT/scripts/bench-report.py" "$PR_BUILD/logs/bench.log" "$out"
+	(cd "$out" && gnuplot bench.gp) ||
+		pr_log "gnuplot failed: no bench.png"
+	cat "$out/results.txt"
+	pr_log "bench done in $(($(pr_now) - start)) s: $out/results.txt, results.csv, bench.png"
+}
+
+main "$@"; exit
