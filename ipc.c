@@ -759,7 +759,7 @@ static int bpr_receive(struct bpr_proc *proc, bool nonblock,
 		 * flush wakes them all.
 		 */
 		ret = wait_event_freezable_exclusive(proc->wait,
-				bpr_receivable(proc, flushes));
+						     bpr_receivable(proc, flushes));
 		if (ret)
 			return ret;
 	}
