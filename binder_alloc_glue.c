@@ -35,8 +35,6 @@
 #include "binder_alloc_glue.h"
 #include "trace.h"
 
-static atomic_t pr_buffer_debug_id = ATOMIC_INIT(0);
-
 /* A page's buffer count is a u16: at most one buffer per pointer + 1. */
 static_assert(PAGE_SIZE / sizeof(void *) + 1 <= U16_MAX);
 
@@ -45,8 +43,11 @@ static DEFINE_MUTEX(pr_alloc_list_lock);
 static LIST_HEAD(pr_alloc_list);
 static struct dentry *pr_debugfs_root;
 static atomic_t pr_alloc_ids = ATOMIC_INIT(0);
-/* Allocated buffers of every allocator, for leak checks. */
-static atomic_long_t pr_nr_buffers = ATOMIC_LONG_INIT(0);
+/*
+ * Allocated buffers of every allocator, for leak checks: per CPU, so that
+ * allocators of different processes share no cache line on their paths.
+ */
+static DEFINE_PER_CPU(long, pr_nr_buffers);
 
 /* Size of @buffer: up to the next buffer, or to the end of the area. */
 static size_t pr_buffer_size_locked(struct pr_alloc *alloc,
@@ -129,7 +130,7 @@ static void pr_insert_allocated_buffer(struct pr_alloc *alloc,
 	rb_link_node(&new->rb_node, parent, p);
 	rb_insert_color(&new->rb_node, &alloc->allocated_buffers);
 	alloc->nr_allocated++;
-	atomic_long_inc(&pr_nr_buffers);
+	this_cpu_inc(pr_nr_buffers);
 }
 
 static struct pr_buffer *pr_find_allocated(struct pr_alloc *alloc,
@@ -269,7 +270,7 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 
 	rb_erase(&buffer->rb_node, &alloc->allocated_buffers);
 	alloc->nr_allocated--;
-	atomic_long_dec(&pr_nr_buffers);
+	this_cpu_dec(pr_nr_buffers);
 	alloc->allocated_bytes -= size;
 	buffer->free = true;
 	buffer->async = false;
@@ -368,7 +369,7 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	buffer->extra_size = extra_size;
 	buffer->pid = current->tgid;
 	buffer->private = NULL;
-	buffer->debug_id = atomic_inc_return(&pr_buffer_debug_id);
+	buffer->debug_id = ++alloc->next_debug_id;
 	pr_insert_allocated_buffer(alloc, buffer);
 	alloc->allocated_bytes += pr_buffer_size_locked(alloc, buffer);
 	if (is_async)
@@ -697,12 +698,19 @@ struct dentry *pr_alloc_module_init(void)
 /**
  * pr_alloc_nr_buffers() - allocated buffers of every allocator
  *
+ * A sum over the CPUs, exact when no allocation or free runs meanwhile.
+ *
  * Context: Any context.
  * Return: the number of buffers allocated and not yet freed.
  */
 unsigned long pr_alloc_nr_buffers(void)
 {
-	return atomic_long_read(&pr_nr_buffers);
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(pr_nr_buffers, cpu);
+	return sum;
 }
 
 /**

@@ -27,7 +27,8 @@ struct vm_area_struct;
  * @async: allocated from the async space
  * @allow_user_free: userspace may free the buffer (it was delivered)
  * @clear_on_free: zero the bytes when the buffer is freed
- * @debug_id: id for debugging output and tracepoints
+ * @debug_id: id for debugging output and tracepoints, unique in its
+ *	allocator
  * @data_size: bytes of data
  * @offsets_size: bytes of the offsets array after the data
  * @extra_size: bytes of extra buffers after the offsets
@@ -75,6 +76,7 @@ struct pr_buffer {
  * @pages_high: the most pages ever used at once
  * @pages_used: pages touched by some allocated buffer
  * @nr_allocated: buffers in @allocated_buffers
+ * @next_debug_id: the last &pr_buffer.debug_id given out
  * @nr_free: buffers in @free_buffers
  * @allocated_bytes: bytes of the allocated buffers, their full sizes
  * @mapped: an area was mapped (it may be closed since)
@@ -96,6 +98,7 @@ struct pr_alloc {
 	size_t pages_high;
 	size_t pages_used;
 	size_t nr_allocated;
+	unsigned int next_debug_id;
 	size_t nr_free;
 	size_t allocated_bytes;
 	bool mapped;

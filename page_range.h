@@ -23,7 +23,6 @@
  * MODULE_IMPORT_NS(PAGE_RANGE_NS).
  */
 
-struct kmem_cache;
 struct mem_cgroup;
 struct mm_struct;
 struct shrinker;
@@ -34,8 +33,6 @@ struct vm_area_struct;
  * @shrinker: the shrinker registered with the kernel
  * @lru: available pages of every page range that uses this shrinker, one
  *	list per node and memory cgroup
- * @lru_cache: a cache whose charged allocations create @lru's lists (see
- *	page_range_shrinker_prepare())
  * @nr_pages: pages currently allocated by those page ranges, in any state
  *
  * One instance serves many page ranges. Register it before the first
@@ -45,7 +42,6 @@ struct vm_area_struct;
 struct page_range_shrinker {
 	struct shrinker *shrinker;
 	struct list_lru lru;
-	struct kmem_cache *lru_cache;
 	atomic_long_t nr_pages;
 };
 

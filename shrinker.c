@@ -5,8 +5,9 @@
  *
  * The callback is entered with the list_lru lock held, the last lock in
  * the page range's order (mm_lock, mmap lock, range spinlock, lru lock), so
- * it takes every other lock with a trylock and skips the page when one is
- * contended.
+ * it takes every other lock with a trylock and passes over the page when
+ * one is contended. Pages are reclaimed in runs of contiguous slots, with
+ * one zap of the user mapping per run.
  *
  * Copyright (C) 2025 Google LLC.
  */
@@ -22,49 +23,117 @@
 #include "page_range_internal.h"
 #include "trace.h"
 
-/**
- * page_range_free_page() - free one available page, the list_lru callback
- * @item: &page_range_page.lru of the page
- * @list: the list @item is on
- * @lru_lock: the lock of @list, held on entry and on return
- *
- * The page's range stays valid while @lru_lock is held: page_range_destroy()
- * takes its pages off the LRU under that lock. Past the point where we drop
- * it, mm_lock keeps the range alive instead, as destroy takes it too.
- *
- * Whether the user mapping must be zapped is decided from the range's own
- * state, not from a VMA lookup alone: once the registered VMA was closed,
- * whatever is mapped at its old address belongs to someone else. Pages of a
- * closed VMA, or of an mm that has no users left, are freed without a zap,
- * so they do not stay stuck on the LRU.
- *
- * Return: %LRU_REMOVED_RETRY once the page is freed (the lock was dropped),
- * %LRU_SKIP if a lock was contended.
- */
-static enum lru_status page_range_free_page(struct list_head *item,
-					    struct list_lru_one *list,
-					    spinlock_t *lru_lock)
-	__must_hold(lru_lock)
-{
-	struct page_range_page *info =
-		container_of(item, struct page_range_page, lru);
-	/*
-	 * A slot on the LRU has a page, which points back to its range (see
-	 * page_range_insert()): neither changes while we hold the lru lock.
-	 */
-	struct page_range *range =
-		(struct page_range *)page_private(READ_ONCE(info->page));
-	struct page_range_shrinker *prs = range->prs;
-	struct vm_area_struct *vma = NULL;
-	struct mm_struct *mm = NULL;
-	unsigned long addr;
-	struct page *page;
-	size_t index;
-	pid_t pid;
+/* Most pages reclaimed with one zap, one TLB flush. */
+#define PAGE_RANGE_RECLAIM_BATCH	16
 
-	/* mm_lock ranks first: a trylock, as we hold the lru lock. */
+/**
+ * struct page_range_reclaim - pages isolated by one walk, not yet freed
+ * @range: the range they belong to; its mm_lock is held while @range is set
+ * @mm: the range's mm, pinned and read-locked, or NULL if it has no users
+ * @vma: the registered VMA, to zap the pages from, or NULL if closed
+ * @nr: number of pages
+ * @index: slot index of each page, in the order isolated
+ * @pages: the pages
+ *
+ * Reclaim works in batches: the callback isolates available pages of one
+ * range while holding that range's locks, and page_range_reclaim_flush()
+ * zaps them from the user mapping, one call (one TLB flush) per run of
+ * contiguous slots, and frees them, once the lru lock is dropped.
+ * page_range_stop_using() puts a run of pages on the LRU next to each
+ * other, so a batch is usually one run.
+ */
+struct page_range_reclaim {
+	struct page_range *range;
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	unsigned int nr;
+	u16 index[PAGE_RANGE_RECLAIM_BATCH];
+	struct page *pages[PAGE_RANGE_RECLAIM_BATCH];
+};
+
+/* Zap the runs of contiguous slots among @rc's pages. */
+static void page_range_reclaim_zap(struct page_range_reclaim *rc)
+{
+	unsigned long base = rc->range->vma_addr;
+	unsigned int i, j, run;
+	u16 idx;
+
+	/* Insertion sort: a batch is small, and usually sorted backwards. */
+	for (i = 1; i < rc->nr; i++) {
+		idx = rc->index[i];
+		for (j = i; j && rc->index[j - 1] > idx; j--)
+			rc->index[j] = rc->index[j - 1];
+		rc->index[j] = idx;
+	}
+	for (i = 0; i < rc->nr; i += run) {
+		for (run = 1; i + run < rc->nr &&
+		     rc->index[i + run] == rc->index[i] + run;)
+			run++;
+		zap_page_range_single(rc->vma,
+				      base + ((unsigned long)rc->index[i] << PAGE_SHIFT),
+				      (unsigned long)run << PAGE_SHIFT, NULL);
+	}
+}
+
+/* Drop the locks that @rc holds on its range. */
+static void page_range_reclaim_unlock(struct page_range_reclaim *rc)
+{
+	if (rc->mm) {
+		mmap_read_unlock(rc->mm);
+		mmput_async(rc->mm);
+	}
+	/*
+	 * destroy may free the range as soon as it owns mm_lock, but
+	 * mutex_unlock() can touch the mutex after handing it over: unlock
+	 * inside an RCU read-side section that destroy waits for.
+	 */
+	rcu_read_lock();
+	mutex_unlock(&rc->range->mm_lock);
+	rcu_read_unlock();
+	rc->range = NULL;
+	rc->nr = 0;
+}
+
+/*
+ * Zap and free the pages of @rc, and drop the locks that held the range.
+ * Runs without the lru lock: zapping sleeps.
+ */
+static void page_range_reclaim_flush(struct page_range_reclaim *rc)
+{
+	struct page_range *range = rc->range;
+	unsigned int i;
+
+	if (!range)
+		return;
+	/*
+	 * The slots are free, but no page can be inserted there before the
+	 * zap: insertion takes mm_lock, which we hold.
+	 */
+	if (rc->vma)
+		page_range_reclaim_zap(rc);
+	for (i = 0; i < rc->nr; i++) {
+		trace_page_range_reclaim(range->pid, rc->index[i], !!rc->vma);
+		set_page_private(rc->pages[i], 0);
+		__free_page(rc->pages[i]);
+	}
+	/* Before mm_lock goes: destroy, once it has it, sees the count true. */
+	atomic_long_sub(rc->nr, &range->prs->nr_pages);
+	page_range_reclaim_unlock(rc);
+}
+
+/*
+ * Take the locks that let @rc collect pages of @range: mm_lock, and the
+ * mmap lock of its mm if it still has users. mm_lock ranks first in the
+ * range's order and the mmap lock second, and we hold the lru lock: both
+ * are trylocks. Returns false if one is contended.
+ */
+static bool page_range_reclaim_lock(struct page_range_reclaim *rc,
+				    struct page_range *range)
+{
+	struct mm_struct *mm = NULL;
+
 	if (!mutex_trylock(&range->mm_lock))
-		goto err_mm_lock;
+		return false;
 	/* Tell destroy to wait until we are done with mm_lock's memory. */
 	range->reclaimed = true;
 
@@ -75,27 +144,86 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	 */
 	if (mmget_not_zero(range->mm)) {
 		mm = range->mm;
-		if (!mmap_read_trylock(mm))
-			goto err_mmap_lock;
+		if (!mmap_read_trylock(mm)) {
+			mmput_async(mm);
+			mutex_unlock(&range->mm_lock);
+			return false;
+		}
 	}
-	if (!spin_trylock(&range->lock))
-		goto err_range_lock;
+	rc->range = range;
+	rc->mm = mm;
+	rc->vma = NULL;
+	rc->nr = 0;
+	return true;
+}
+
+/**
+ * page_range_isolate() - take one available page for reclaim, the callback
+ * @item: &page_range_page.lru of the page
+ * @list: the list @item is on
+ * @lru_lock: the lock of @list, held on entry and on return
+ * @rc: the run being collected
+ *
+ * The page's range stays valid while @lru_lock is held:
+ * page_range_destroy() takes its pages off the LRU under that lock. Once
+ * @rc holds the range's mm_lock, that keeps the range alive instead, as
+ * destroy takes it too. A page of another range, or one more than @rc
+ * holds, first has @rc flushed, with @lru_lock dropped meanwhile, and is
+ * then retried.
+ *
+ * Whether the user mapping must be zapped is decided from the range's own
+ * state, not from a VMA lookup alone: once the registered VMA was closed,
+ * whatever is mapped at its old address belongs to someone else. Pages of a
+ * closed VMA, or of an mm that has no users left, are freed without a zap,
+ * so they do not stay stuck on the LRU.
+ *
+ * Return: %LRU_REMOVED once the page is in @rc; %LRU_RETRY after a flush
+ * (the lock was dropped and taken again); %LRU_ROTATE if a lock was
+ * contended, so that the page is retried after the others instead of
+ * holding up the walk at the head of the list.
+ */
+static enum lru_status page_range_isolate(struct list_head *item,
+					  struct list_lru_one *list,
+					  spinlock_t *lru_lock,
+					  struct page_range_reclaim *rc)
+	__must_hold(lru_lock)
+{
+	struct page_range_page *info =
+		container_of(item, struct page_range_page, lru);
+	/*
+	 * A slot on the LRU has a page, which points back to its range (see
+	 * page_range_insert()): neither changes while we hold the lru lock.
+	 */
+	struct page *page = READ_ONCE(info->page);
+	struct page_range *range = (struct page_range *)page_private(page);
+	size_t index = info - range->pages;
+
+	if (rc->range && (range != rc->range ||
+			  rc->nr == PAGE_RANGE_RECLAIM_BATCH)) {
+		spin_unlock(lru_lock);
+		page_range_reclaim_flush(rc);
+		spin_lock(lru_lock);
+		return LRU_RETRY;
+	}
+	if (!rc->range && !page_range_reclaim_lock(rc, range))
+		return LRU_ROTATE;
+	if (!spin_trylock(&range->lock)) {
+		/* A batch keeps its locks for its next page. */
+		if (!rc->nr)
+			page_range_reclaim_unlock(rc);
+		return LRU_ROTATE;
+	}
 
 	/*
 	 * Holding the mmap lock for reading, with the VMA not closed, a VMA
 	 * found at our address is the registered one, or none if munmap()
 	 * detached it and is about to close it (and zaps the page itself).
 	 */
-	index = info - range->pages;
-	addr = range->vma_addr + (index << PAGE_SHIFT);
-	pid = range->pid;
-	if (mm && !range->vma_closed) {
-		vma = vma_lookup(mm, range->vma_addr);
-		if (vma != range->vma)
-			vma = NULL;
+	if (!rc->nr && rc->mm && !range->vma_closed) {
+		rc->vma = vma_lookup(rc->mm, range->vma_addr);
+		if (rc->vma != range->vma)
+			rc->vma = NULL;
 	}
-
-	page = info->page;
 	/* Pairs with the accessors' READ_ONCE(), as in page_range_use(). */
 	WRITE_ONCE(info->page, NULL);
 	list_lru_isolate(list, item);
@@ -103,49 +231,9 @@ static enum lru_status page_range_free_page(struct list_head *item,
 	range->nr_available--;
 	spin_unlock(&range->lock);
 
-	/*
-	 * The slot is free now, but no page can be inserted at addr before
-	 * the zap below: insertion takes mm_lock, which we hold. From here on
-	 * the range and its slots may only be reached through mm_lock.
-	 */
-	spin_unlock(lru_lock);
-
-	if (vma)
-		zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
-	trace_page_range_reclaim(pid, index, !!vma);
-	if (mm) {
-		mmap_read_unlock(mm);
-		mmput_async(mm);
-	}
-
-	/*
-	 * destroy may free the range as soon as it owns mm_lock, but
-	 * mutex_unlock() can touch the mutex after handing it over: unlock
-	 * inside an RCU read-side section that destroy waits for. (The
-	 * error path below unlocks with the lru lock held and our page still
-	 * on the LRU, so destroy cannot get past list_lru_del() before the
-	 * unlock is complete.)
-	 */
-	rcu_read_lock();
-	mutex_unlock(&range->mm_lock);
-	rcu_read_unlock();
-
-	set_page_private(page, 0);
-	__free_page(page);
-	atomic_long_dec(&prs->nr_pages);
-
-	spin_lock(lru_lock);
-	return LRU_REMOVED_RETRY;
-
-err_range_lock:
-	if (mm)
-		mmap_read_unlock(mm);
-err_mmap_lock:
-	if (mm)
-		mmput_async(mm);
-	mutex_unlock(&range->mm_lock);
-err_mm_lock:
-	return LRU_SKIP;
+	rc->index[rc->nr] = index;
+	rc->pages[rc->nr++] = page;
+	return LRU_REMOVED;
 }
 
 #ifdef PAGE_RANGE_LRU_CB_HAS_LOCK_ARG
@@ -153,14 +241,14 @@ static enum lru_status page_range_lru_isolate(struct list_head *item,
 					      struct list_lru_one *list,
 					      spinlock_t *lock, void *arg)
 {
-	return page_range_free_page(item, list, lock);
+	return page_range_isolate(item, list, lock, arg);
 }
 #else
 static enum lru_status page_range_lru_isolate(struct list_head *item,
 					      struct list_lru_one *list,
 					      void *arg)
 {
-	return page_range_free_page(item, list, &list->lock);
+	return page_range_isolate(item, list, &list->lock, arg);
 }
 #endif
 
@@ -184,9 +272,52 @@ static unsigned long page_range_shrink_scan(struct shrinker *shrinker,
 					    struct shrink_control *sc)
 {
 	struct page_range_shrinker *prs = shrinker->private_data;
+	struct page_range_reclaim rc = {};
+	unsigned long freed;
 
-	return list_lru_shrink_walk(&prs->lru, sc, page_range_lru_isolate,
-				    NULL);
+	freed = list_lru_shrink_walk(&prs->lru, sc, page_range_lru_isolate,
+				     &rc);
+	page_range_reclaim_flush(&rc);
+	return freed;
+}
+
+/*
+ * The cache of page_range_shrinker_prepare(), shared by every shrinker:
+ * created with the first (the driver's own, at module load) and destroyed
+ * with the last, so it exists while any shrinker does. The counting is
+ * under page_range_lru_cache_lock. One cache rather than one per shrinker:
+ * fewer caches, and none created by tests running under fault injection.
+ */
+static DEFINE_MUTEX(page_range_lru_cache_lock);
+static struct kmem_cache *page_range_lru_cache;
+static unsigned int page_range_lru_cache_users;
+
+static int page_range_lru_cache_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&page_range_lru_cache_lock);
+	if (!page_range_lru_cache_users) {
+		page_range_lru_cache = kmem_cache_create("page_range_lru",
+							 sizeof(long), 0,
+							 SLAB_ACCOUNT, NULL);
+		if (!page_range_lru_cache)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		page_range_lru_cache_users++;
+	mutex_unlock(&page_range_lru_cache_lock);
+	return ret;
+}
+
+static void page_range_lru_cache_put(void)
+{
+	mutex_lock(&page_range_lru_cache_lock);
+	if (!--page_range_lru_cache_users) {
+		kmem_cache_destroy(page_range_lru_cache);
+		page_range_lru_cache = NULL;
+	}
+	mutex_unlock(&page_range_lru_cache_lock);
 }
 
 /**
@@ -208,20 +339,19 @@ int page_range_shrinker_register(struct page_range_shrinker *prs,
 	int ret;
 
 	atomic_long_set(&prs->nr_pages, 0);
+	ret = page_range_lru_cache_get();
+	if (ret)
+		return ret;
 	/* A memcg-aware list_lru takes the shrinker's id: allocate it first. */
 	shrinker = shrinker_alloc(SHRINKER_NUMA_AWARE | SHRINKER_MEMCG_AWARE,
 				  "%s", name);
-	if (!shrinker)
-		return -ENOMEM;
+	if (!shrinker) {
+		ret = -ENOMEM;
+		goto err_cache;
+	}
 	ret = list_lru_init_memcg(&prs->lru, shrinker);
 	if (ret)
 		goto err_shrinker;
-	prs->lru_cache = kmem_cache_create(name, sizeof(long), 0,
-					   SLAB_ACCOUNT, NULL);
-	if (!prs->lru_cache) {
-		ret = -ENOMEM;
-		goto err_lru;
-	}
 	shrinker->count_objects = page_range_shrink_count;
 	shrinker->scan_objects = page_range_shrink_scan;
 	shrinker->private_data = prs;
@@ -229,10 +359,10 @@ int page_range_shrinker_register(struct page_range_shrinker *prs,
 	shrinker_register(shrinker);
 	return 0;
 
-err_lru:
-	list_lru_destroy(&prs->lru);
 err_shrinker:
 	shrinker_free(shrinker);
+err_cache:
+	page_range_lru_cache_put();
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_register, PAGE_RANGE_NS);
@@ -263,12 +393,12 @@ int page_range_shrinker_prepare(struct page_range_shrinker *prs,
 	if (!memcg)
 		return 0;
 	old_memcg = set_active_memcg(memcg);
-	obj = kmem_cache_alloc_lru(prs->lru_cache, &prs->lru,
+	obj = kmem_cache_alloc_lru(page_range_lru_cache, &prs->lru,
 				   GFP_KERNEL_ACCOUNT);
 	set_active_memcg(old_memcg);
 	if (!obj)
 		return -ENOMEM;
-	kmem_cache_free(prs->lru_cache, obj);
+	kmem_cache_free(page_range_lru_cache, obj);
 	return 0;
 }
 
@@ -288,8 +418,7 @@ void page_range_shrinker_unregister(struct page_range_shrinker *prs)
 		pr_err("page_range: shrinker unregistered with %lu pages left\n",
 		       atomic_long_read(&prs->nr_pages));
 	list_lru_destroy(&prs->lru);
-	kmem_cache_destroy(prs->lru_cache);
-	prs->lru_cache = NULL;
+	page_range_lru_cache_put();
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_unregister, PAGE_RANGE_NS);
 
@@ -320,8 +449,9 @@ EXPORT_SYMBOL_NS_GPL(page_range_shrinker_count, PAGE_RANGE_NS);
  * @nr_to_scan: how many LRU entries to look at
  *
  * The shrinker's scan_objects, callable directly for tests and benchmarks.
- * Pages whose locks are contended are skipped, so fewer than @nr_to_scan
- * pages may be freed even when that many are available.
+ * Pages whose locks are contended are passed over, and moving on from a
+ * batch of one range's pages to the next range costs an entry, so fewer
+ * than @nr_to_scan pages may be freed even when that many are available.
  *
  * Context: Process context; may sleep (zapping user mappings).
  * Return: the number of pages freed.
@@ -329,8 +459,13 @@ EXPORT_SYMBOL_NS_GPL(page_range_shrinker_count, PAGE_RANGE_NS);
 unsigned long page_range_shrinker_scan(struct page_range_shrinker *prs,
 				       unsigned long nr_to_scan)
 {
-	return list_lru_walk(&prs->lru, page_range_lru_isolate, NULL,
-			     nr_to_scan);
+	struct page_range_reclaim rc = {};
+	unsigned long freed;
+
+	freed = list_lru_walk(&prs->lru, page_range_lru_isolate, &rc,
+			      nr_to_scan);
+	page_range_reclaim_flush(&rc);
+	return freed;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_scan, PAGE_RANGE_NS);
 

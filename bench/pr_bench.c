@@ -186,11 +186,10 @@ static unsigned long prb_drain(const struct pr_bench_ops *ops)
 }
 
 static void prb_report(const char *workload, unsigned long param,
-		       const struct pr_bench_ops *ops, int round, u64 value,
-		       const char *unit)
+		       const char *impl, int round, u64 value, const char *unit)
 {
-	pr_info("%s %lu %s %d %llu %s\n", workload, param,
-		ops ? ops->name : "memcpy", round, value, unit);
+	pr_info("%s %lu %s %d %llu %s\n", workload, param, impl, round, value,
+		unit);
 }
 
 /* Warm cycles: allocate and free a buffer whose pages stay present. */
@@ -220,7 +219,7 @@ static int prb_warm(const struct pr_bench_ops *ops, int round, size_t size,
 			goto out;
 		ops->free_buf(area.file, buf);
 	}
-	prb_report("warm", size, ops, round,
+	prb_report("warm", size, ops->name, round,
 		   div_u64(ktime_get_ns() - t0, iters), "ns/op");
 	ret = 0;
 out:
@@ -258,10 +257,44 @@ static int prb_cold(const struct pr_bench_ops *ops, int round,
 		pages += ops->lru_count();
 	}
 	prb_drain(ops);
-	prb_report("cold", PAGE_SIZE, ops, round, div_u64(ns, pages),
+	prb_report("cold", PAGE_SIZE, ops->name, round, div_u64(ns, pages),
 		   "ns/page");
 out:
 	prb_area_close(&area);
+	return ret;
+}
+
+/*
+ * What any cold install costs at least: allocating and zeroing the page,
+ * and freeing it, as both allocators do; per page, in runs of 256.
+ */
+static int prb_cold_floor(int round, unsigned int reps)
+{
+	struct page **pages;
+	unsigned int i, j, n = PRB_BIG >> PAGE_SHIFT;
+	u64 t0;
+	int ret = 0;
+
+	pages = kcalloc(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	t0 = ktime_get_ns();
+	for (i = 0; i < reps && !ret; i++) {
+		for (j = 0; j < n; j++) {
+			pages[j] = alloc_page(GFP_KERNEL | __GFP_HIGHMEM |
+					      __GFP_ZERO);
+			if (!pages[j]) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		while (j--)
+			__free_page(pages[j]);
+	}
+	if (!ret)
+		prb_report("cold", PAGE_SIZE, "alloc_page", round,
+			   div_u64(ktime_get_ns() - t0, reps * n), "ns/page");
+	kfree(pages);
 	return ret;
 }
 
@@ -293,7 +326,8 @@ static int prb_shrink(const struct pr_bench_ops *ops, int round,
 	if (!pages)
 		ret = -EAGAIN;
 	else
-		prb_report("shrink", PAGE_SIZE, ops, round, div_u64(ns, pages),
+		prb_report("shrink", PAGE_SIZE, ops->name, round,
+			   div_u64(ns, pages),
 			   "ns/page");
 out:
 	prb_area_close(&area);
@@ -348,7 +382,7 @@ static int prb_copy(const struct pr_bench_ops *ops, int round,
 	}
 	ns = ktime_get_ns() - t0;
 	/* MiB per second: reps MiB in ns nanoseconds. */
-	prb_report("copy", PRB_CHUNK, ops, round,
+	prb_report("copy", PRB_CHUNK, ops ? ops->name : "memcpy", round,
 		   div64_u64((u64)reps * NSEC_PER_SEC, ns ? ns : 1), "MiB/s");
 	ret = 0;
 out_buf:
@@ -442,7 +476,7 @@ static int prb_scale(const struct pr_bench_ops *ops, int round,
 	if (!ret)
 		/* Thousands of cycles per second, all threads together. */
 		prb_report(shared ? "scale-shared" : "scale-disjoint", nthreads,
-			   ops, round,
+			   ops->name, round,
 			   div64_u64((u64)nthreads * iters * USEC_PER_SEC,
 				     ns ? ns : 1), "kops/s");
 out:
@@ -467,7 +501,7 @@ static int prb_step_warm(const struct pr_bench_ops *ops, int round,
 static int prb_step_cold(const struct pr_bench_ops *ops, int round,
 			 unsigned long unused)
 {
-	return prb_cold(ops, round, 64);
+	return ops ? prb_cold(ops, round, 64) : prb_cold_floor(round, 64);
 }
 
 static int prb_step_shrink(const struct pr_bench_ops *ops, int round,
@@ -497,7 +531,7 @@ static int prb_step_shared(const struct pr_bench_ops *ops, int round,
 static int prb_step_meta(const struct pr_bench_ops *ops, int round,
 			 unsigned long unused)
 {
-	prb_report("meta", PAGE_SIZE, ops, round, ops->meta_bytes,
+	prb_report("meta", PAGE_SIZE, ops->name, round, ops->meta_bytes,
 		   "bytes/page");
 	return 0;
 }
@@ -507,13 +541,13 @@ static const struct prb_step {
 	int (*fn)(const struct pr_bench_ops *ops, int round,
 		  unsigned long param);
 	unsigned long param;
-	bool with_memcpy;	/* also run with plain memcpy() (ops == NULL) */
+	bool baseline;	/* also run without an allocator (ops == NULL) */
 } prb_steps[] = {
 	{ "warm", prb_step_warm, 128 },
 	{ "warm", prb_step_warm, SZ_4K },
 	{ "warm", prb_step_warm, SZ_64K },
 	{ "warm", prb_step_warm, SZ_1M },
-	{ "cold", prb_step_cold },
+	{ "cold", prb_step_cold, 0, true },
 	{ "shrink", prb_step_shrink },
 	{ "copy", prb_step_copy, 0, true },
 	{ "scale", prb_step_disjoint, 1 },
@@ -555,7 +589,7 @@ static int prb_run(const char *workload, int rounds)
 				if (ret)
 					return ret;
 			}
-			if (step->with_memcpy) {
+			if (step->baseline) {
 				ret = step->fn(NULL, round, step->param);
 				if (ret)
 					return ret;

@@ -103,6 +103,7 @@ def main():
             '<=', 0.9)
     row('cold install, per page (time, vs binder)',
         ratio(runs, ('cold', pg, PR), ('cold', pg, 'binder')), '<=', 0.5)
+    floor = ratio(runs, ('cold', pg, 'alloc_page'), ('cold', pg, 'binder'))
     row('shrink, per page (time, vs binder)',
         ratio(runs, ('shrink', pg, PR), ('shrink', pg, 'binder')), '<=', 0.8)
     row('copy 64 KiB chunks into 1 MiB (throughput, vs binder)',
@@ -131,6 +132,10 @@ def main():
         out.append(f'{name:<{w}}  {today:<24} {target:<8} {ok}')
 
     # Everything else, as ratios against binder (and figures).
+    if floor:
+        out.append('')
+        out.append('Cold install floor: allocating, zeroing and freeing a page alone '
+                   f'takes {fmt_ratio(floor)} of binder\'s install time per page.')
     out.append('')
     out.append('Round trips (median ns; ratio page_range / other):')
     for size in SIZES:

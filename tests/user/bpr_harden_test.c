@@ -1802,8 +1802,10 @@ TEST(memcg_targeted_reclaim)
 	EXPECT_EQ(0, after[0]);
 	EXPECT_EQ(before[1], after[1]);
 
-	for (i = 0; i < 2; i++) {
+	/* Both first: B holds a copy of A's end too. */
+	for (i = 0; i < 2; i++)
 		close(go[i][1]);
+	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, reap(rx[i], 10000));
 		cg_remove(cgs[i]);
 	}
