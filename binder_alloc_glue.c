@@ -6,17 +6,20 @@
  * fit, and the pages under a buffer exist only while some buffer touches
  * them. A page shared at a boundary by two buffers stays in use until both
  * are freed: every page counts the allocated buffers that touch it, and
- * goes to page_range_stop_using() when the count drops to zero.
+ * goes to page_range_stop_using_locked() when the count drops to zero.
  *
  * Locking: alloc->lock, a spinlock, protects the buffer lists and trees,
- * the page counts and the accounting. It ranks above the page range's
- * spinlock (page_range_stop_using() is called under it) and is never held
- * across page_range_use(), which sleeps: an allocation takes its page
- * references under the lock and makes the pages present after dropping it.
- * Two allocations that touch the same page both call page_range_use() on
- * it, and each returns only once the page is there, so neither can write
- * to a missing page; a page is only stopped when its count drops to zero
- * under the lock, so a later allocation's use always comes after it.
+ * the page counts and the accounting, and is the page range's lock too
+ * (page_range_init()): pages already present are taken off the LRU under
+ * it (page_range_use_locked()), and put back under it when their count
+ * drops to zero (page_range_stop_using_locked()), with no other lock but
+ * the lru lock. It is never held across page_range_use(), which sleeps: an
+ * allocation takes its page references under the lock and, if a page is
+ * missing, makes it present after dropping it. Two allocations that touch
+ * the same page both make it present, and each returns only once the page
+ * is there, so neither can write to a missing page; a page is only stopped
+ * when its count drops to zero under the lock, so a later allocation's use
+ * always comes after it.
  */
 
 #include <linux/atomic.h>
@@ -202,7 +205,8 @@ static void pr_put_pages(struct pr_alloc *alloc, size_t first, size_t last)
 	for (i = first; i <= last; i++) {
 		if (--alloc->page_refs[i]) {
 			if (run != SIZE_MAX)
-				page_range_stop_using(&alloc->range, run, i);
+				page_range_stop_using_locked(&alloc->range,
+							     run, i);
 			run = SIZE_MAX;
 			continue;
 		}
@@ -211,7 +215,7 @@ static void pr_put_pages(struct pr_alloc *alloc, size_t first, size_t last)
 			run = i;
 	}
 	if (run != SIZE_MAX)
-		page_range_stop_using(&alloc->range, run, last + 1);
+		page_range_stop_using_locked(&alloc->range, run, last + 1);
 }
 
 /* Bytes a request takes: each part pointer-aligned, at least a pointer. */
@@ -379,6 +383,8 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	pr_get_pages(alloc, first, last);
 	trace_pr_alloc_buf(alloc->pid, buffer->debug_id,
 			   buffer->user_data - alloc->buffer, size, is_async);
+	/* Pages already present: no other lock, no sleep. */
+	ret = page_range_use_locked(&alloc->range, first, last + 1);
 	spin_unlock(&alloc->lock);
 	kfree(split);
 
@@ -386,7 +392,8 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	 * Outside the lock: page_range_use() sleeps. Our page references keep
 	 * every page of ours from being stopped meanwhile.
 	 */
-	ret = page_range_use(&alloc->range, first, last + 1);
+	if (ret == -EAGAIN)
+		ret = page_range_use(&alloc->range, first, last + 1);
 	if (ret) {
 		/* Undone like a free (the free tracepoint says so too). */
 		spin_lock(&alloc->lock);
@@ -741,7 +748,8 @@ int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
 	int ret;
 
 	memset(alloc, 0, sizeof(*alloc));
-	ret = page_range_init(&alloc->range, prs);
+	/* Our lock is the range's: see pr_alloc's kernel-doc. */
+	ret = page_range_init(&alloc->range, prs, &alloc->lock);
 	if (ret)
 		return ret;
 	spin_lock_init(&alloc->lock);

@@ -64,7 +64,10 @@ struct pr_buffer {
 /**
  * struct pr_alloc - the buffer allocator of one process
  * @lock: protects the buffers, the trees, @page_refs and the accounting;
- *	@buffer, @buffer_size and @mapped are set under it once, at mmap
+ *	@buffer, @buffer_size and @mapped are set under it once, at mmap.
+ *	It is also @range's lock (see page_range_init()), so that taking a
+ *	buffer's pages off the LRU, or putting them back, takes no lock but
+ *	this one and the lru lock, as in binder
  * @range: the pages under the area
  * @buffer: user address of the area, 0 until mmap
  * @buffer_size: size of the area

@@ -61,9 +61,9 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(pr_free_buf);
  */
 static void page_range_lru_add(struct page_range *range,
 			       struct page_range_page *info)
-	__must_hold(&range->lock)
+	__must_hold(range->lock)
 {
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	if (list_empty(&info->lru) &&
 	    list_lru_add(&range->prs->lru, &info->lru,
 			 page_to_nid(info->page), range->memcg))
@@ -72,9 +72,9 @@ static void page_range_lru_add(struct page_range *range,
 
 static void page_range_lru_del(struct page_range *range,
 			       struct page_range_page *info)
-	__must_hold(&range->lock)
+	__must_hold(range->lock)
 {
-	lockdep_assert_held(&range->lock);
+	lockdep_assert_held(range->lock);
 	if (!list_empty(&info->lru) &&
 	    list_lru_del(&range->prs->lru, &info->lru,
 			 page_to_nid(info->page), range->memcg))
@@ -85,6 +85,8 @@ static void page_range_lru_del(struct page_range *range,
  * page_range_init() - initialise a page range for the current process
  * @range: the range, embedded in the caller's structure
  * @prs: a registered shrinker that will own the range's available pages
+ * @lock: a spinlock of the caller's to protect the range with, or NULL for
+ *	one of its own
  *
  * Records current's mm (grabbed, not pinned, so the range does not keep the
  * address space alive), pid and memory cgroup: the range's pages are
@@ -92,10 +94,19 @@ static void page_range_lru_del(struct page_range *range,
  * so that a process pays for its own area. The range has no slots until
  * page_range_register_vma().
  *
+ * A caller that has a spinlock of its own around its calls into the range,
+ * as the buffer allocator does, can give it as @lock: the range then takes
+ * no lock of its own on the hot paths, page_range_use_locked() and
+ * page_range_stop_using_locked(), which run under it. The lock ranks where
+ * the range's own would, after mm_lock and the mmap lock and before the
+ * lru lock, and the caller must not hold it around any other call into
+ * the range, except the accessors.
+ *
  * Context: Process context; may sleep.
  * Return: 0, -ESRCH if current has no mm, or -ENOMEM.
  */
-int page_range_init(struct page_range *range, struct page_range_shrinker *prs)
+int page_range_init(struct page_range *range, struct page_range_shrinker *prs,
+		    spinlock_t *lock)
 {
 	struct mm_struct *mm = current->mm;
 	struct mem_cgroup *memcg;
@@ -118,7 +129,12 @@ int page_range_init(struct page_range *range, struct page_range_shrinker *prs)
 	range->mm = mm;
 	range->memcg = memcg;
 	mutex_init(&range->mm_lock);
-	spin_lock_init(&range->lock);
+	if (lock) {
+		range->lock = lock;
+	} else {
+		spin_lock_init(&range->own_lock);
+		range->lock = &range->own_lock;
+	}
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_init, PAGE_RANGE_NS);
@@ -167,17 +183,18 @@ int page_range_register_vma(struct page_range *range,
 	for (i = 0; i < num_pages; i++)
 		INIT_LIST_HEAD(&pages[i].lru);
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	if (range->size || range->vma_closed) {
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		kvfree(pages);
 		return -EBUSY;
 	}
 	range->pages = pages;
-	range->size = num_pages;
 	range->vma_addr = vma->vm_start;
 	range->vma = vma;
-	spin_unlock(&range->lock);
+	/* The accessors read the slots without the lock: see there. */
+	smp_store_release(&range->size, num_pages);
+	spin_unlock(range->lock);
 
 	return num_pages;
 }
@@ -199,10 +216,10 @@ EXPORT_SYMBOL_NS_GPL(page_range_register_vma, PAGE_RANGE_NS);
  */
 void page_range_vma_closed(struct page_range *range)
 {
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	range->vma_closed = true;
 	range->vma = NULL;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 }
 EXPORT_SYMBOL_NS_GPL(page_range_vma_closed, PAGE_RANGE_NS);
 
@@ -212,9 +229,9 @@ static bool page_range_vma_ok(struct page_range *range,
 {
 	bool ok;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	ok = vma && !range->vma_closed && vma == range->vma;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return ok;
 }
 
@@ -311,7 +328,7 @@ static size_t page_range_insert(struct page_range *range,
 		*err = ret;
 	}
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	for (i = 0; i < done; i++) {
 		/* For the shrinker, which finds the page on the LRU. */
 		set_page_private(pages[i], (unsigned long)range);
@@ -319,7 +336,7 @@ static size_t page_range_insert(struct page_range *range,
 		WRITE_ONCE(range->pages[index + i].page, pages[i]);
 	}
 	range->nr_present += done;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	atomic_long_add(done, &range->prs->nr_pages);
 	return done;
 }
@@ -374,16 +391,16 @@ static int page_range_use_slow(struct page_range *range, size_t first,
 	}
 
 	for (i = first; i < last && !ret; i += run) {
-		spin_lock(&range->lock);
+		spin_lock(range->lock);
 		if (range->pages[i].page) {
 			page_range_lru_del(range, &range->pages[i]);
-			spin_unlock(&range->lock);
+			spin_unlock(range->lock);
 			run = 1;
 			continue;
 		}
 		for (run = 1; i + run < last && !range->pages[i + run].page;)
 			run++;
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 
 		done = page_range_insert(range, vma, i, pages + used, run,
 					 &ret);
@@ -401,6 +418,38 @@ out_free:
 	for (i = used; i < nr; i++)
 		__free_page(pages[i]);
 	return ret;
+}
+
+/* The refusals of page_range_use(), checked under the range's lock. */
+static int page_range_check_use(struct page_range *range, size_t start,
+				size_t end)
+	__must_hold(range->lock)
+{
+	lockdep_assert_held(range->lock);
+	if (start > end || end > range->size)
+		return -EINVAL;
+	/* Nobody can see the pages any more: make none of them used. */
+	if (range->vma_closed)
+		return -ESRCH;
+	return 0;
+}
+
+/*
+ * Take the pages of slots [@start, @end) off the LRU, up to the first free
+ * slot; return its index, or @end. The shrinker cannot free a page between
+ * the check and the removal: it isolates pages only with the range's lock
+ * held.
+ */
+static size_t page_range_use_present(struct page_range *range, size_t start,
+				     size_t end)
+	__must_hold(range->lock)
+{
+	size_t i;
+
+	lockdep_assert_held(range->lock);
+	for (i = start; i < end && range->pages[i].page; i++)
+		page_range_lru_del(range, &range->pages[i]);
+	return i;
 }
 
 /**
@@ -431,29 +480,18 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 	might_sleep();
 	trace_page_range_use(range, start, end);
 
-	spin_lock(&range->lock);
-	if (start > end || end > range->size) {
-		spin_unlock(&range->lock);
-		return -EINVAL;
-	}
-	/* Nobody can see the pages any more: make none of them used. */
-	if (range->vma_closed) {
-		spin_unlock(&range->lock);
-		return -ESRCH;
+	spin_lock(range->lock);
+	ret = page_range_check_use(range, start, end);
+	if (ret) {
+		spin_unlock(range->lock);
+		return ret;
 	}
 	for (i = start; i < end; i += run) {
-		run = 1;
-		if (range->pages[i].page) {
-			/*
-			 * The shrinker cannot free the page between the check
-			 * and the removal: it isolates pages only with the
-			 * spinlock held.
-			 */
-			page_range_lru_del(range, &range->pages[i]);
-			continue;
-		}
-		while (i + run < end && run < PAGE_RANGE_BATCH &&
-		       !range->pages[i + run].page)
+		i = page_range_use_present(range, i, end);
+		if (i == end)
+			break;
+		for (run = 1; i + run < end && run < PAGE_RANGE_BATCH &&
+		     !range->pages[i + run].page;)
 			run++;
 
 		/*
@@ -462,13 +500,13 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 		 * set once and freed only by page_range_destroy(), which must
 		 * not race with use.
 		 */
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		ret = page_range_use_slow(range, i, i + run);
 		if (ret)
 			return ret;
-		spin_lock(&range->lock);
+		spin_lock(range->lock);
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_use, PAGE_RANGE_NS);
@@ -489,12 +527,59 @@ EXPORT_SYMBOL_NS_GPL(page_range_use, PAGE_RANGE_NS);
  */
 void page_range_stop_using(struct page_range *range, size_t start, size_t end)
 {
+	spin_lock(range->lock);
+	page_range_stop_using_locked(range, start, end);
+	spin_unlock(range->lock);
+}
+EXPORT_SYMBOL_NS_GPL(page_range_stop_using, PAGE_RANGE_NS);
+
+/**
+ * page_range_use_locked() - make present pages used, under the range's lock
+ * @range: the range
+ * @start: first page index
+ * @end: page index after the last one
+ *
+ * The part of page_range_use() that needs no sleep: if every slot of
+ * [@start, @end) has a page, they are all taken off the LRU and the call
+ * is done. Otherwise the caller drops the lock and calls page_range_use(),
+ * which fills the free slots (the pages taken off here stay used).
+ *
+ * Context: Any context but interrupt; the range's lock held (see
+ * page_range_init()).
+ * Return: 0; -EAGAIN if a slot is free; or page_range_use()'s -EINVAL or
+ * -ESRCH, with nothing done.
+ */
+int page_range_use_locked(struct page_range *range, size_t start, size_t end)
+	__must_hold(range->lock)
+{
+	int ret;
+
+	trace_page_range_use(range, start, end);
+	ret = page_range_check_use(range, start, end);
+	if (ret)
+		return ret;
+	return page_range_use_present(range, start, end) == end ? 0 : -EAGAIN;
+}
+EXPORT_SYMBOL_NS_GPL(page_range_use_locked, PAGE_RANGE_NS);
+
+/**
+ * page_range_stop_using_locked() - page_range_stop_using(), lock held
+ * @range: the range
+ * @start: first page index
+ * @end: page index after the last one
+ *
+ * Context: Any context but interrupt; the range's lock held (see
+ * page_range_init()).
+ */
+void page_range_stop_using_locked(struct page_range *range, size_t start,
+				  size_t end)
+	__must_hold(range->lock)
+{
 	size_t i;
 
+	lockdep_assert_held(range->lock);
 	trace_page_range_stop_using(range, start, end);
-	spin_lock(&range->lock);
 	if (start > end || end > range->size) {
-		spin_unlock(&range->lock);
 		pr_warn_ratelimited("page_range: stop_using [%zu, %zu) out of range\n",
 				    start, end);
 		return;
@@ -509,9 +594,8 @@ void page_range_stop_using(struct page_range *range, size_t start, size_t end)
 		if (info->page)
 			page_range_lru_add(range, info);
 	}
-	spin_unlock(&range->lock);
 }
-EXPORT_SYMBOL_NS_GPL(page_range_stop_using, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(page_range_stop_using_locked, PAGE_RANGE_NS);
 
 enum page_range_op {
 	PAGE_RANGE_COPY_FROM_USER,
@@ -537,10 +621,13 @@ static int page_range_access(struct page_range *range, size_t offset,
 	if (!size)
 		return 0;
 
-	spin_lock(&range->lock);
+	/*
+	 * Without the lock, which the caller may hold (it may be the
+	 * caller's, see page_range_init()): the slot array is set once, and
+	 * published by the size, so a size read here comes with its array.
+	 */
+	num_pages = smp_load_acquire(&range->size);
 	pages = range->pages;
-	num_pages = range->size;
-	spin_unlock(&range->lock);
 
 	if (check_add_overflow(offset, size, &end) ||
 	    end > num_pages << PAGE_SHIFT)
@@ -683,14 +770,14 @@ enum page_range_state page_range_get_state(struct page_range *range,
 	enum page_range_state state = PAGE_RANGE_FREE;
 	struct page_range_page *info;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	if (index < range->size) {
 		info = &range->pages[index];
 		if (info->page)
 			state = list_empty(&info->lru) ? PAGE_RANGE_USED :
 							 PAGE_RANGE_AVAILABLE;
 	}
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return state;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_get_state, PAGE_RANGE_NS);
@@ -706,9 +793,9 @@ size_t page_range_num_pages(struct page_range *range)
 {
 	size_t size;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	size = range->size;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 	return size;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_num_pages, PAGE_RANGE_NS);
@@ -727,10 +814,10 @@ EXPORT_SYMBOL_NS_GPL(page_range_num_pages, PAGE_RANGE_NS);
 void page_range_get_counts(struct page_range *range, size_t *used,
 			   size_t *available)
 {
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	*used = range->nr_present - range->nr_available;
 	*available = range->nr_available;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 }
 EXPORT_SYMBOL_NS_GPL(page_range_get_counts, PAGE_RANGE_NS);
 
@@ -753,10 +840,10 @@ void page_range_destroy(struct page_range *range)
 	size_t i, size;
 	bool reclaimed;
 
-	spin_lock(&range->lock);
+	spin_lock(range->lock);
 	pages = range->pages;
 	size = range->size;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 
 	if (size) {
 		/*
@@ -766,12 +853,12 @@ void page_range_destroy(struct page_range *range)
 		 * none of our pages is on the LRU to be found.
 		 */
 		mutex_lock(&range->mm_lock);
-		spin_lock(&range->lock);
+		spin_lock(range->lock);
 		for (i = 0; i < size; i++)
 			if (pages[i].page)
 				page_range_lru_del(range, &pages[i]);
 		reclaimed = range->reclaimed;
-		spin_unlock(&range->lock);
+		spin_unlock(range->lock);
 		mutex_unlock(&range->mm_lock);
 
 		/*

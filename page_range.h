@@ -56,7 +56,9 @@ struct page_range_page;
  *	whoever's task allocates it; NULL without memory cgroups
  * @mm_lock: serialises inserting a page into the VMA against the shrinker
  *	zapping one, and lets page_range_destroy() wait for the shrinker
- * @lock: protects the fields below and the page pointer of every slot
+ * @lock: protects the fields below and the page pointer of every slot:
+ *	@own_lock, or a lock of the caller's (see page_range_init())
+ * @own_lock: the range's lock, unless the caller gave one
  * @pages: slot array, @size entries; set once by page_range_register_vma()
  * @size: number of slots, zero until a VMA is registered
  * @vma_addr: user address of slot 0
@@ -76,7 +78,8 @@ struct page_range {
 	pid_t pid;
 	struct mem_cgroup *memcg;
 	struct mutex mm_lock;	/* insertion vs. zap; see above */
-	spinlock_t lock;	/* protects the slots; see above */
+	spinlock_t *lock;	/* protects the slots; see above */
+	spinlock_t own_lock;
 	struct page_range_page *pages;
 	size_t size;
 	unsigned long vma_addr;
@@ -107,12 +110,16 @@ unsigned long page_range_shrinker_scan(struct page_range_shrinker *prs,
 				       unsigned long nr_to_scan);
 unsigned long page_range_shrinker_nr_pages(struct page_range_shrinker *prs);
 
-int page_range_init(struct page_range *range, struct page_range_shrinker *prs);
+int page_range_init(struct page_range *range, struct page_range_shrinker *prs,
+		    spinlock_t *lock);
 int page_range_register_vma(struct page_range *range,
 			    struct vm_area_struct *vma);
 void page_range_vma_closed(struct page_range *range);
 int page_range_use(struct page_range *range, size_t start, size_t end);
 void page_range_stop_using(struct page_range *range, size_t start, size_t end);
+int page_range_use_locked(struct page_range *range, size_t start, size_t end);
+void page_range_stop_using_locked(struct page_range *range, size_t start,
+				  size_t end);
 int page_range_copy_from_user(struct page_range *range, size_t offset,
 			      const void __user *from, size_t size);
 int page_range_read(struct page_range *range, size_t offset, void *to,

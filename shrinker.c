@@ -207,7 +207,7 @@ static enum lru_status page_range_isolate(struct list_head *item,
 	}
 	if (!rc->range && !page_range_reclaim_lock(rc, range))
 		return LRU_ROTATE;
-	if (!spin_trylock(&range->lock)) {
+	if (!spin_trylock(range->lock)) {
 		/* A batch keeps its locks for its next page. */
 		if (!rc->nr)
 			page_range_reclaim_unlock(rc);
@@ -229,7 +229,7 @@ static enum lru_status page_range_isolate(struct list_head *item,
 	list_lru_isolate(list, item);
 	range->nr_present--;
 	range->nr_available--;
-	spin_unlock(&range->lock);
+	spin_unlock(range->lock);
 
 	rc->index[rc->nr] = index;
 	rc->pages[rc->nr++] = page;

@@ -115,7 +115,7 @@ static int pr_mmap(struct file *file, struct vm_area_struct *vma)
 	int ret;
 
 	if (!map->inited) {
-		ret = page_range_init(&map->range, &map->ctx->prs);
+		ret = page_range_init(&map->range, &map->ctx->prs, NULL);
 		if (ret)
 			return ret;
 		map->inited = true;
@@ -664,7 +664,7 @@ static int pr_nomm_init_fn(void *data)
 {
 	struct pr_nomm_call *call = data;
 
-	call->ret = page_range_init(call->range, call->prs);
+	call->ret = page_range_init(call->range, call->prs, NULL);
 	complete(&call->done);
 	return 0;
 }
@@ -736,7 +736,8 @@ static void page_range_test_register_errors(struct kunit *test)
 	vma = kunit_kzalloc(test, sizeof(*vma), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, vma);
 	map = pr_map_alloc(test);
-	KUNIT_ASSERT_EQ(test, page_range_init(&map->range, pr_prs(test)), 0);
+	KUNIT_ASSERT_EQ(test, page_range_init(&map->range, pr_prs(test), NULL),
+			0);
 	map->inited = true;
 	vma->vm_mm = current->mm;
 	vma->vm_start = 0x100000;
