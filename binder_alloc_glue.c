@@ -253,6 +253,24 @@ static void pr_clear_on_free_locked(struct pr_alloc *alloc,
 }
 
 /*
+ * Keep @buffer, a structure no longer in use (or NULL), as the allocator's
+ * spare if it has none: the next split takes it instead of allocating.
+ * Returns what is left to kfree(). A merge frees a structure and the next
+ * split needs one, so in steady state no allocation or free happens for
+ * them; the spare may be charged to an earlier sender than the one whose
+ * buffer it ends up in, one structure per allocator at most.
+ */
+static struct pr_buffer *pr_keep_spare(struct pr_alloc *alloc,
+				       struct pr_buffer *buffer)
+{
+	lockdep_assert_held(&alloc->lock);
+	if (!buffer || alloc->spare)
+		return buffer;
+	WRITE_ONCE(alloc->spare, buffer);
+	return NULL;
+}
+
+/*
  * Return @buffer to the free tree, merging it with free neighbours, and
  * release its pages. @buffer may be freed.
  */
@@ -285,7 +303,7 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 		if (next->free) {
 			pr_erase_free_buffer(alloc, next);
 			list_del(&next->entry);
-			kfree(next);
+			kfree(pr_keep_spare(alloc, next));
 		}
 	}
 	if (!list_is_first(&buffer->entry, &alloc->buffers)) {
@@ -293,7 +311,7 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 		if (prev->free) {
 			pr_erase_free_buffer(alloc, prev);
 			list_del(&buffer->entry);
-			kfree(buffer);
+			kfree(pr_keep_spare(alloc, buffer));
 			buffer = prev;
 		}
 	}
@@ -332,13 +350,19 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 		return ERR_PTR(ret);
 
 	/*
-	 * The remainder of a split; allocated here, as we may not sleep below.
-	 * Charged to the task that asks for the buffer: the sender.
+	 * The remainder of a split needs a structure, and we may not sleep
+	 * under the lock: allocate one now, unless the allocator keeps a
+	 * spare (read as a hint here, taken under the lock below). Charged
+	 * to the task that asks for the buffer: the sender.
 	 */
-	split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
-	if (!split)
-		return ERR_PTR(-ENOMEM);
+	split = NULL;
+	if (!READ_ONCE(alloc->spare)) {
+		split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
+		if (!split)
+			return ERR_PTR(-ENOMEM);
+	}
 
+again:
 	spin_lock(&alloc->lock);
 	if (!alloc->mapped || alloc->closed) {
 		buffer = ERR_PTR(-ESRCH);
@@ -354,8 +378,22 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 		goto out_unlock;
 	}
 
-	pr_erase_free_buffer(alloc, buffer);
 	buffer_size = pr_buffer_size_locked(alloc, buffer);
+	if (buffer_size > size && !split) {
+		split = alloc->spare;
+		WRITE_ONCE(alloc->spare, NULL);
+		if (!split) {
+			/* Another allocation took the spare meanwhile. */
+			spin_unlock(&alloc->lock);
+			split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
+			if (!split)
+				return ERR_PTR(-ENOMEM);
+			goto again;
+		}
+		memset(split, 0, sizeof(*split));
+	}
+
+	pr_erase_free_buffer(alloc, buffer);
 	if (buffer_size > size) {
 		split->user_data = buffer->user_data + size;
 		split->free = true;
@@ -385,6 +423,7 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 			   buffer->user_data - alloc->buffer, size, is_async);
 	/* Pages already present: no other lock, no sleep. */
 	ret = page_range_use_locked(&alloc->range, first, last + 1);
+	split = pr_keep_spare(alloc, split);
 	spin_unlock(&alloc->lock);
 	kfree(split);
 
@@ -404,6 +443,7 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 	return buffer;
 
 out_unlock:
+	split = pr_keep_spare(alloc, split);
 	spin_unlock(&alloc->lock);
 	kfree(split);
 	return buffer;
@@ -893,6 +933,8 @@ void pr_alloc_release(struct pr_alloc *alloc)
 		list_del(&buffer->entry);
 		kfree(buffer);
 	}
+	kfree(alloc->spare);
+	alloc->spare = NULL;
 	alloc->free_buffers = RB_ROOT;
 	alloc->nr_free = 0;
 	spin_unlock(&alloc->lock);

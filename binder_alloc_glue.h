@@ -75,6 +75,8 @@ struct pr_buffer {
  * @free_buffers: free buffers by size, then address
  * @allocated_buffers: allocated buffers by address
  * @free_async_space: bytes left for async buffers
+ * @spare: a buffer structure kept for the next split (read unlocked as a
+ *	hint only)
  * @page_refs: per page, the number of allocated buffers that touch it
  * @pages_high: the most pages ever used at once
  * @pages_used: pages touched by some allocated buffer
@@ -97,6 +99,7 @@ struct pr_alloc {
 	struct rb_root free_buffers;
 	struct rb_root allocated_buffers;
 	size_t free_async_space;
+	struct pr_buffer *spare;
 	u16 *page_refs;
 	size_t pages_high;
 	size_t pages_used;

@@ -7,9 +7,10 @@
  * as a binder process would, and every operation is a real one (pages are
  * allocated, inserted into the VMA, zapped and freed).
  *
- *   echo "<workload> <rounds>" > /sys/kernel/debug/binder_page_range_bench/run
+ *   echo "<workload> <rounds> [<impl>]" > /sys/kernel/debug/binder_page_range_bench/run
  *
- * with <workload> one of warm, cold, shrink, copy, scale, meta or all.
+ * with <workload> one of warm, cold, shrink, copy, scale, meta or all, and
+ * <impl>, page_range or binder, to run one allocator alone (for a profile).
  * Every round runs both allocators, in alternating order, so that neither
  * always goes first. One line per measurement goes to the kernel log:
  *
@@ -567,8 +568,9 @@ static const struct prb_step {
  * Every step runs on both allocators back to back, so that the two
  * figures of one round are taken under the same conditions, and in an
  * order that alternates between rounds, so that neither always goes first.
+ * @only names one allocator to run alone (for a profile), or is empty.
  */
-static int prb_run(const char *workload, int rounds)
+static int prb_run(const char *workload, int rounds, const char *only)
 {
 	const struct pr_bench_ops *impls[2] = {
 		&prb_pr_ops, &binder_alloc_bench_ops,
@@ -584,12 +586,16 @@ static int prb_run(const char *workload, int rounds)
 			    strcmp(workload, step->workload))
 				continue;
 			for (i = 0; i < 2; i++) {
-				ret = step->fn(impls[(round + i) % 2], round,
-					       step->param);
+				const struct pr_bench_ops *ops =
+					impls[(round + i) % 2];
+
+				if (*only && strcmp(only, ops->name))
+					continue;
+				ret = step->fn(ops, round, step->param);
 				if (ret)
 					return ret;
 			}
-			if (step->baseline) {
+			if (step->baseline && !*only) {
 				ret = step->fn(NULL, round, step->param);
 				if (ret)
 					return ret;
@@ -604,7 +610,7 @@ static int prb_run(const char *workload, int rounds)
 static ssize_t prb_write(struct file *file, const char __user *ubuf,
 			 size_t count, loff_t *ppos)
 {
-	char cmd[32], workload[16];
+	char cmd[64], workload[16], only[16] = "";
 	int rounds, ret;
 
 	if (count >= sizeof(cmd))
@@ -612,8 +618,11 @@ static ssize_t prb_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(cmd, ubuf, count))
 		return -EFAULT;
 	cmd[count] = '\0';
-	if (sscanf(cmd, "%15s %d", workload, &rounds) != 2 ||
+	if (sscanf(cmd, "%15s %d %15s", workload, &rounds, only) < 2 ||
 	    rounds < 1 || rounds > 100)
+		return -EINVAL;
+	if (*only && strcmp(only, prb_pr_ops.name) &&
+	    strcmp(only, binder_alloc_bench_ops.name))
 		return -EINVAL;
 	if (strcmp(workload, "all") && strcmp(workload, "warm") &&
 	    strcmp(workload, "cold") && strcmp(workload, "shrink") &&
@@ -624,7 +633,7 @@ static ssize_t prb_write(struct file *file, const char __user *ubuf,
 		return -ESRCH;
 
 	pr_info("start %s %d\n", workload, rounds);
-	ret = prb_run(workload, rounds);
+	ret = prb_run(workload, rounds, only);
 	pr_info("end %s %d\n", workload, ret);
 	return ret ? ret : count;
 }
