@@ -105,8 +105,8 @@ static void page_range_lru_del(struct page_range *range,
  * Context: Process context; may sleep.
  * Return: 0, -ESRCH if current has no mm, or -ENOMEM.
  */
-int page_range_init(struct page_range *range, struct page_range_shrinker *prs,
-		    spinlock_t *lock)
+int page_range_init(struct page_range *range,
+		    struct page_range_shrinker *prs, spinlock_t *lock)
 {
 	struct mm_struct *mm = current->mm;
 	struct mem_cgroup *memcg;

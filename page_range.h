@@ -110,8 +110,8 @@ unsigned long page_range_shrinker_scan(struct page_range_shrinker *prs,
 				       unsigned long nr_to_scan);
 unsigned long page_range_shrinker_nr_pages(struct page_range_shrinker *prs);
 
-int page_range_init(struct page_range *range, struct page_range_shrinker *prs,
-		    spinlock_t *lock);
+int page_range_init(struct page_range *range,
+		    struct page_range_shrinker *prs, spinlock_t *lock);
 int page_range_register_vma(struct page_range *range,
 			    struct vm_area_struct *vma);
 void page_range_vma_closed(struct page_range *range);

@@ -229,16 +229,18 @@ out:
 }
 
 /*
- * Cold install: every page of a 1 MiB buffer is allocated and inserted,
- * after the shrinker took them all back; per page.
+ * Cycles of a 1 MiB buffer whose pages all come and go: each allocation
+ * installs every page (the shrinker took them all back before), and each
+ * free makes them available, for the shrinker to reclaim. Times the
+ * installs (@reclaim false: "cold") or the reclaims ("shrink"), per page.
  */
-static int prb_cold(const struct pr_bench_ops *ops, int round,
-		    unsigned int reps)
+static int prb_cycle(const struct pr_bench_ops *ops, int round,
+		     unsigned int reps, bool reclaim)
 {
-	unsigned long pages = 0;
+	unsigned long pages = 0, n;
 	struct prb_area area;
-	unsigned int i;
 	u64 t0, ns = 0;
+	unsigned int i;
 	void *buf;
 	int ret;
 
@@ -249,17 +251,24 @@ static int prb_cold(const struct pr_bench_ops *ops, int round,
 		prb_drain(ops);
 		t0 = ktime_get_ns();
 		buf = ops->new_buf(area.file, PRB_BIG);
-		ns += ktime_get_ns() - t0;
+		if (!reclaim)
+			ns += ktime_get_ns() - t0;
 		if (!buf) {
 			ret = -ENOMEM;
 			goto out;
 		}
 		ops->free_buf(area.file, buf);
-		pages += ops->lru_count();
+		t0 = ktime_get_ns();
+		n = prb_drain(ops);
+		if (reclaim)
+			ns += ktime_get_ns() - t0;
+		pages += n;
 	}
-	prb_drain(ops);
-	prb_report("cold", PAGE_SIZE, ops->name, round, div_u64(ns, pages),
-		   "ns/page");
+	if (!pages)
+		ret = -EAGAIN;
+	else
+		prb_report(reclaim ? "shrink" : "cold", PAGE_SIZE, ops->name,
+			   round, div_u64(ns, pages), "ns/page");
 out:
 	prb_area_close(&area);
 	return ret;
@@ -296,42 +305,6 @@ static int prb_cold_floor(int round, unsigned int reps)
 		prb_report("cold", PAGE_SIZE, "alloc_page", round,
 			   div_u64(ktime_get_ns() - t0, reps * n), "ns/page");
 	kfree(pages);
-	return ret;
-}
-
-/* Shrink: isolate, zap and free the pages of a freed 1 MiB buffer. */
-static int prb_shrink(const struct pr_bench_ops *ops, int round,
-		      unsigned int reps)
-{
-	unsigned long pages = 0;
-	struct prb_area area;
-	unsigned int i;
-	u64 t0, ns = 0;
-	void *buf;
-	int ret;
-
-	ret = prb_area_open(&area, ops);
-	if (ret)
-		return ret;
-	for (i = 0; i < reps; i++) {
-		buf = ops->new_buf(area.file, PRB_BIG);
-		if (!buf) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ops->free_buf(area.file, buf);
-		t0 = ktime_get_ns();
-		pages += prb_drain(ops);
-		ns += ktime_get_ns() - t0;
-	}
-	if (!pages)
-		ret = -EAGAIN;
-	else
-		prb_report("shrink", PAGE_SIZE, ops->name, round,
-			   div_u64(ns, pages),
-			   "ns/page");
-out:
-	prb_area_close(&area);
 	return ret;
 }
 
@@ -502,13 +475,14 @@ static int prb_step_warm(const struct pr_bench_ops *ops, int round,
 static int prb_step_cold(const struct pr_bench_ops *ops, int round,
 			 unsigned long unused)
 {
-	return ops ? prb_cold(ops, round, 64) : prb_cold_floor(round, 64);
+	return ops ? prb_cycle(ops, round, 64, false) :
+		     prb_cold_floor(round, 64);
 }
 
 static int prb_step_shrink(const struct pr_bench_ops *ops, int round,
 			   unsigned long unused)
 {
-	return prb_shrink(ops, round, 64);
+	return prb_cycle(ops, round, 64, true);
 }
 
 static int prb_step_copy(const struct pr_bench_ops *ops, int round,

@@ -88,8 +88,9 @@ def main():
         f.write('workload,param,impl,unit,median,min,max,rounds\n')
         for key in sorted(runs):
             med, lo, hi = spread(list(runs[key].values()))
+            med = f'{med:.1f}'.rstrip('0').rstrip('.')
             f.write(f'{key[0]},{key[1]},{key[2]},{units[key]},'
-                    f'{med:g},{lo},{hi},{len(runs[key])}\n')
+                    f'{med},{lo},{hi},{len(runs[key])}\n')
 
     rows = []
 
@@ -192,6 +193,8 @@ def main():
             r = ratio(runs, ('warm', key, PR), ('warm', key, 'binder'))
             if r:
                 f.write(f'"{name}" {r[0]:g} {r[1]:g} {r[2]:g}\n')
+        if floor:
+            f.write(f'"cold floor" {floor[0]:g} {floor[1]:g} {floor[2]:g}\n')
         for name, work, param, inv in (('cold/page', 'cold', 4096, False),
                                        ('shrink/page', 'shrink', 4096, False),
                                        ('copy (1/x)', 'copy', 65536, True)):
@@ -199,11 +202,12 @@ def main():
             if r:
                 f.write(f'"{name}" {r[0]:g} {r[1]:g} {r[2]:g}\n')
     with open(f'{outdir}/bench.gp', 'w') as f:
-        f.write('''set terminal pngcairo size 1200,500 font ",10"
+        f.write('''set terminal pngcairo size 1200,500 font ",10" noenhanced
 set output "bench.png"
 set multiplot layout 1,2
 set title "Round trip (request + reply) against message size"
 set logscale xy
+set xrange [4:2e6]
 set xlabel "bytes"
 set ylabel "ns (median), QEMU TCG"
 set key top left
@@ -212,6 +216,7 @@ plot "rtt.dat" using 1:2 with linespoints title "page_range", \\
      "" using 1:4 with linespoints title "pipe", \\
      "" using 1:5 with linespoints title "unix socket"
 unset logscale
+set autoscale x
 set title "In-kernel: page_range time / binder_alloc time (lower is better)"
 set style data histogram
 set style fill solid 0.6
