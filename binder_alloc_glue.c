@@ -788,11 +788,11 @@ int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
 	int ret;
 
 	memset(alloc, 0, sizeof(*alloc));
+	spin_lock_init(&alloc->lock);
 	/* Our lock is the range's: see pr_alloc's kernel-doc. */
 	ret = page_range_init(&alloc->range, prs, &alloc->lock);
 	if (ret)
 		return ret;
-	spin_lock_init(&alloc->lock);
 	INIT_LIST_HEAD(&alloc->buffers);
 	INIT_LIST_HEAD(&alloc->node);
 	alloc->free_buffers = RB_ROOT;

@@ -59,6 +59,23 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(pr_free_buf);
  * the common case of page_range_use() on pages in use, or of stopping
  * pages that are shared with a neighbouring buffer.
  */
+/*
+ * The cgroup whose list the range's pages go on: the owner's, or once that
+ * is offline (removed), the nearest ancestor that is not, which took over
+ * its list (and its list index) when it went. list_lru_add() finds the
+ * list through the index either way, but marks the cgroup it is given as
+ * having items for the shrinker, and reclaim never visits an offline one.
+ * The range's reference on its cgroup keeps the ancestors alive.
+ */
+static struct mem_cgroup *page_range_lru_memcg(struct page_range *range)
+{
+	struct mem_cgroup *memcg = range->memcg;
+
+	while (memcg && !mem_cgroup_online(memcg))
+		memcg = parent_mem_cgroup(memcg);
+	return memcg;
+}
+
 static void page_range_lru_add(struct page_range *range,
 			       struct page_range_page *info)
 	__must_hold(range->lock)
@@ -66,7 +83,7 @@ static void page_range_lru_add(struct page_range *range,
 	lockdep_assert_held(range->lock);
 	if (list_empty(&info->lru) &&
 	    list_lru_add(&range->prs->lru, &info->lru,
-			 page_to_nid(info->page), range->memcg))
+			 page_to_nid(info->page), page_range_lru_memcg(range)))
 		range->nr_available++;
 }
 
@@ -77,7 +94,7 @@ static void page_range_lru_del(struct page_range *range,
 	lockdep_assert_held(range->lock);
 	if (!list_empty(&info->lru) &&
 	    list_lru_del(&range->prs->lru, &info->lru,
-			 page_to_nid(info->page), range->memcg))
+			 page_to_nid(info->page), page_range_lru_memcg(range)))
 		range->nr_available--;
 }
 
@@ -103,7 +120,9 @@ static void page_range_lru_del(struct page_range *range,
  * the range, except the accessors.
  *
  * Context: Process context; may sleep.
- * Return: 0, -ESRCH if current has no mm, or -ENOMEM.
+ * Return: 0, -ESRCH if current has no mm, or -ENOMEM. A range whose init
+ * failed reads as empty to page_range_num_pages() and the other getters,
+ * and is not destroyed.
  */
 int page_range_init(struct page_range *range,
 		    struct page_range_shrinker *prs, spinlock_t *lock)
@@ -112,6 +131,17 @@ int page_range_init(struct page_range *range,
 	struct mem_cgroup *memcg;
 	int ret;
 
+	/*
+	 * The lock first: a range whose init failed reads as empty (no
+	 * slots) to the getters, like one that has no VMA yet.
+	 */
+	memset(range, 0, sizeof(*range));
+	if (lock) {
+		range->lock = lock;
+	} else {
+		spin_lock_init(&range->own_lock);
+		range->lock = &range->own_lock;
+	}
 	if (!mm)
 		return -ESRCH;
 	memcg = get_mem_cgroup_from_mm(mm);
@@ -122,19 +152,12 @@ int page_range_init(struct page_range *range,
 		return ret;
 	}
 
-	memset(range, 0, sizeof(*range));
 	range->prs = prs;
 	range->pid = current->tgid;
 	mmgrab(mm);
 	range->mm = mm;
 	range->memcg = memcg;
 	mutex_init(&range->mm_lock);
-	if (lock) {
-		range->lock = lock;
-	} else {
-		spin_lock_init(&range->own_lock);
-		range->lock = &range->own_lock;
-	}
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_init, PAGE_RANGE_NS);

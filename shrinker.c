@@ -433,13 +433,23 @@ EXPORT_SYMBOL_NS_GPL(page_range_shrinker_unregister, PAGE_RANGE_NS);
  */
 unsigned long page_range_shrinker_count(struct page_range_shrinker *prs)
 {
+	unsigned long count = 0;
+	int nid;
+
 	/*
-	 * list_lru counts without its lock: 6.12's list_lru_count_node()
-	 * reads nr_items plainly while a walk updates it under the lock.
-	 * A count is a hint for reclaim, or a snapshot for statistics, and
-	 * a stale one is fine: tell KCSAN the race is intended.
+	 * Every node with memory: list_lru_count() counts the nodes with
+	 * normal memory only, and our pages may be highmem.
 	 */
-	return data_race(list_lru_count(&prs->lru));
+	for_each_node_state(nid, N_MEMORY) {
+		/*
+		 * list_lru counts without its lock: 6.12's
+		 * list_lru_count_node() reads nr_items plainly while a walk
+		 * updates it under the lock. A count is a hint for reclaim,
+		 * or a snapshot for statistics, and a stale one is fine.
+		 */
+		count += data_race(list_lru_count_node(&prs->lru, nid));
+	}
+	return count;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_count, PAGE_RANGE_NS);
 
@@ -460,10 +470,17 @@ unsigned long page_range_shrinker_scan(struct page_range_shrinker *prs,
 				       unsigned long nr_to_scan)
 {
 	struct page_range_reclaim rc = {};
-	unsigned long freed;
+	unsigned long freed = 0;
+	int nid;
 
-	freed = list_lru_walk(&prs->lru, page_range_lru_isolate, &rc,
-			      nr_to_scan);
+	/* Every node with memory, as page_range_shrinker_count(). */
+	for_each_node_state(nid, N_MEMORY) {
+		freed += list_lru_walk_node(&prs->lru, nid,
+					    page_range_lru_isolate, &rc,
+					    &nr_to_scan);
+		if (!nr_to_scan)
+			break;
+	}
 	page_range_reclaim_flush(&rc);
 	return freed;
 }

@@ -681,6 +681,10 @@ static void page_range_test_init_errors(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&call.done, 10 * HZ));
 	KUNIT_EXPECT_EQ(test, call.ret, -ESRCH);
+	/* A range whose init failed reads as empty; it has a lock to take. */
+	KUNIT_EXPECT_EQ(test, page_range_num_pages(call.range), 0);
+	KUNIT_EXPECT_EQ(test, page_range_get_state(call.range, 0),
+			PAGE_RANGE_FREE);
 }
 
 /* Owner kthread for mapping in an mm other than the test thread's. */

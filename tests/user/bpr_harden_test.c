@@ -1813,6 +1813,92 @@ TEST(memcg_targeted_reclaim)
 	free(buf);
 }
 
+/*
+ * The area's owner leaves its cgroup, which is then removed: the pages
+ * freed afterwards go on the list the parent took over, and reclaim aimed
+ * at the parent still finds them (the shrinker is told the parent has
+ * items, not the removed cgroup, which reclaim never visits).
+ */
+TEST(memcg_reclaim_after_rmdir)
+{
+	int ready[2], go[2], report[2];
+	__u8 *buf = malloc(MEMCG_BIG);
+	__u64 before, after;
+	struct ep tx;
+	pid_t rx;
+	char c;
+
+	ASSERT_NE(NULL, buf);
+	if (cg_setup())
+		SKIP(return, "no memory cgroup controller");
+	fill(buf, MEMCG_BIG, 5);
+	ASSERT_EQ(0, ep_open(&tx, 0, 0));
+	ASSERT_EQ(0, cg_create("bpr_P"));
+	ASSERT_EQ(0, write_str(CG_ROOT "/bpr_P/cgroup.subtree_control",
+			       "+memory"));
+	ASSERT_EQ(0, cg_create("bpr_P/bpr_C"));
+	ASSERT_EQ(0, cg_create("bpr_P/bpr_D"));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(report));
+
+	rx = fork_helper();
+	ASSERT_LE(0, rx);
+	if (!rx) {
+		struct bpr_message m;
+		struct bpr_stats st;
+		struct ep ep;
+
+		close(go[1]);
+		/* The area, and so its pages, belong to bpr_C ... */
+		if (cg_enter("bpr_P/bpr_C") || ep_open(&ep, 2500, 2 * MEMCG_BIG) ||
+		    write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(2);
+		/* ... which we leave, so that it can be removed. */
+		if (cg_enter("bpr_P/bpr_D") || write(ready[1], "d", 1) != 1)
+			_exit(3);
+		if (!wait_readable(ep.fd, 20000) ||
+		    ioctl(ep.fd, BPR_IOC_RECEIVE, &m) || m.size != MEMCG_BIG ||
+		    !fill_ok(ep.area + m.offset, MEMCG_BIG, 5) ||
+		    ioctl(ep.fd, BPR_IOC_FREE, &m.offset) ||
+		    write(ready[1], "m", 1) != 1)
+			_exit(4);
+		while (read(go[0], &c, 1) == 1) {
+			if (get_stats(ep.fd, &st) ||
+			    write(report[1], &st.pages_available,
+				  sizeof(__u64)) != sizeof(__u64))
+				_exit(5);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	ASSERT_EQ(0, wait_byte(ready[0], 10000));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, wait_byte(ready[0], 10000));
+	/* Offline now, kept alive by the area's charges and reference. */
+	ASSERT_EQ(0, rmdir(CG_ROOT "/bpr_P/bpr_C"));
+	ASSERT_EQ(0, send_msg(tx.fd, 2500, buf, MEMCG_BIG, BPR_SEND_ONEWAY,
+			      NULL));
+	ASSERT_EQ(0, wait_byte(ready[0], 15000));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(__u64), read(report[0], &before, sizeof(__u64)));
+	EXPECT_EQ(MEMCG_BIG / PAGE, before);
+
+	write_str(CG_ROOT "/bpr_P/memory.reclaim", "64M");
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(sizeof(__u64), read(report[0], &after, sizeof(__u64)));
+	TH_LOG("available pages: %llu -> %llu", (unsigned long long)before,
+	       (unsigned long long)after);
+	EXPECT_EQ(0, after);
+
+	close(go[1]);
+	EXPECT_EQ(0, reap(rx, 10000));
+	cg_remove("bpr_P/bpr_D");
+	cg_remove("bpr_P");
+	ep_close(&tx);
+	free(buf);
+}
+
 #define FLOOD_RX	2300
 #define FLOOD_AREA	(1024 * 1024)
 
