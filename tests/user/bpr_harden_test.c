@@ -1875,8 +1875,14 @@ TEST(memcg_reclaim_after_rmdir)
 	ASSERT_EQ(0, wait_byte(ready[0], 10000));
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	ASSERT_EQ(0, wait_byte(ready[0], 10000));
-	/* Offline now, kept alive by the area's charges and reference. */
+	/*
+	 * Removed, kept alive by the area's charges and reference. It goes
+	 * offline (and hands its list to bpr_P) a grace period or so later,
+	 * in a workqueue: give that time, so that the pages below are freed
+	 * after it, not before (reparenting would then mark bpr_P itself).
+	 */
 	ASSERT_EQ(0, rmdir(CG_ROOT "/bpr_P/bpr_C"));
+	usleep(1000000);
 	ASSERT_EQ(0, send_msg(tx.fd, 2500, buf, MEMCG_BIG, BPR_SEND_ONEWAY,
 			      NULL));
 	ASSERT_EQ(0, wait_byte(ready[0], 15000));
