@@ -21,6 +21,9 @@
  * Copyright (C) 2025 Google LLC.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/memcontrol.h>
@@ -346,7 +349,7 @@ static size_t page_range_insert(struct page_range *range,
 	done = nr - left;
 	trace_page_range_insert(range, index, nr, ret);
 	if (ret) {
-		pr_warn_ratelimited("page_range: vm_insert_pages(%lx) failed: %d\n",
+		pr_warn_ratelimited("vm_insert_pages(%lx) failed: %d\n",
 				    addr + (done << PAGE_SHIFT), ret);
 		*err = ret;
 	}
@@ -603,7 +606,7 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 	lockdep_assert_held(range->lock);
 	trace_page_range_stop_using(range, start, end);
 	if (start > end || end > range->size) {
-		pr_warn_ratelimited("page_range: stop_using [%zu, %zu) out of range\n",
+		pr_warn_ratelimited("stop_using [%zu, %zu) out of range\n",
 				    start, end);
 		return;
 	}
@@ -620,29 +623,19 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 }
 EXPORT_SYMBOL_NS_GPL(page_range_stop_using_locked, PAGE_RANGE_NS);
 
-enum page_range_op {
-	PAGE_RANGE_COPY_FROM_USER,
-	PAGE_RANGE_READ,
-	PAGE_RANGE_WRITE,
-	PAGE_RANGE_ZERO,
-};
-
 /*
- * Copy to, from or zero bytes [offset, offset + size) of the range, page by
- * page. The caller guarantees that every page touched is used for the
- * duration of the call, so no lock is needed to look at the slots: nobody
- * changes a used slot's page.
+ * Check that bytes [@offset, @offset + @size) are inside the range and
+ * every page under them is present, and return the slot array. The caller
+ * guarantees that every page touched is used for the duration of its
+ * access, so no lock is needed to look at the slots: nobody changes a used
+ * slot's page. All or nothing: a missing page is refused before any byte
+ * is copied.
  */
-static int page_range_access(struct page_range *range, size_t offset,
-			     size_t size, enum page_range_op op,
-			     const void __user *ubuf, const void *src, void *dst)
+static struct page_range_page *page_range_span(struct page_range *range,
+					       size_t offset, size_t size)
 {
 	struct page_range_page *pages;
-	size_t i, end, num_pages, done = 0;
-	int ret = 0;
-
-	if (!size)
-		return 0;
+	size_t i, end, num_pages;
 
 	/*
 	 * Without the lock, which the caller may hold (it may be the
@@ -652,48 +645,30 @@ static int page_range_access(struct page_range *range, size_t offset,
 	num_pages = smp_load_acquire(&range->size);
 	pages = range->pages;
 
+	/* Nothing to copy is never an error, wherever it is. */
+	if (!size)
+		return pages;
 	if (check_add_overflow(offset, size, &end) ||
 	    end > num_pages << PAGE_SHIFT)
-		return -EFAULT;
-
-	/* All or nothing: refuse before copying if a page is missing. */
+		return ERR_PTR(-EFAULT);
 	for (i = offset >> PAGE_SHIFT; i <= (end - 1) >> PAGE_SHIFT; i++) {
 		if (!READ_ONCE(pages[i].page)) {
-			pr_warn_ratelimited("page_range: access to absent page %zu\n",
-					    i);
-			return -EFAULT;
+			pr_warn_ratelimited("access to absent page %zu\n", i);
+			return ERR_PTR(-EFAULT);
 		}
 	}
+	return pages;
+}
 
-	while (done < size) {
-		size_t pos = offset + done;
-		size_t in_page = offset_in_page(pos);
-		size_t len = min(size - done, PAGE_SIZE - in_page);
-		struct page *page = READ_ONCE(pages[pos >> PAGE_SHIFT].page);
-		char *kaddr;
-
-		kaddr = kmap_local_page(page) + in_page;
-		switch (op) {
-		case PAGE_RANGE_COPY_FROM_USER:
-			if (copy_from_user(kaddr, ubuf + done, len))
-				ret = -EFAULT;
-			break;
-		case PAGE_RANGE_READ:
-			memcpy(dst + done, kaddr, len);
-			break;
-		case PAGE_RANGE_WRITE:
-			memcpy(kaddr, src + done, len);
-			break;
-		case PAGE_RANGE_ZERO:
-			memset(kaddr, 0, len);
-			break;
-		}
-		kunmap_local(kaddr);
-		if (ret)
-			return ret;
-		done += len;
-	}
-	return 0;
+/*
+ * The page under byte @pos of the range, and in *@len how many of its
+ * bytes, from @pos on, lie before @end.
+ */
+static struct page *page_range_chunk(struct page_range_page *pages,
+				     size_t pos, size_t end, size_t *len)
+{
+	*len = min(end - pos, PAGE_SIZE - offset_in_page(pos));
+	return READ_ONCE(pages[pos >> PAGE_SHIFT].page);
 }
 
 /**
@@ -712,9 +687,27 @@ static int page_range_access(struct page_range *range, size_t offset,
 int page_range_copy_from_user(struct page_range *range, size_t offset,
 			      const void __user *from, size_t size)
 {
+	struct page_range_page *pages;
+	size_t pos, len;
+	unsigned long left;
+	struct page *page;
+	void *kaddr;
+
 	might_fault();
-	return page_range_access(range, offset, size,
-				 PAGE_RANGE_COPY_FROM_USER, from, NULL, NULL);
+	pages = page_range_span(range, offset, size);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	for (pos = offset; pos < offset + size; pos += len, from += len) {
+		page = page_range_chunk(pages, pos, offset + size, &len);
+		kaddr = kmap_local_page(page);
+		left = copy_from_user(kaddr + offset_in_page(pos), from, len);
+		kunmap_local(kaddr);
+		/* The page is mapped to userspace too: as memcpy_to_page(). */
+		flush_dcache_page(page);
+		if (left)
+			return -EFAULT;
+	}
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_copy_from_user, PAGE_RANGE_NS);
 
@@ -734,8 +727,18 @@ EXPORT_SYMBOL_NS_GPL(page_range_copy_from_user, PAGE_RANGE_NS);
 int page_range_read(struct page_range *range, size_t offset, void *to,
 		    size_t size)
 {
-	return page_range_access(range, offset, size, PAGE_RANGE_READ,
-				 NULL, NULL, to);
+	struct page_range_page *pages = page_range_span(range, offset, size);
+	struct page *page;
+	size_t pos, len;
+
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	for (pos = offset; pos < offset + size; pos += len) {
+		page = page_range_chunk(pages, pos, offset + size, &len);
+		memcpy_from_page(to + (pos - offset), page, offset_in_page(pos),
+				 len);
+	}
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_read, PAGE_RANGE_NS);
 
@@ -755,8 +758,18 @@ EXPORT_SYMBOL_NS_GPL(page_range_read, PAGE_RANGE_NS);
 int page_range_write(struct page_range *range, size_t offset,
 		     const void *from, size_t size)
 {
-	return page_range_access(range, offset, size, PAGE_RANGE_WRITE,
-				 NULL, from, NULL);
+	struct page_range_page *pages = page_range_span(range, offset, size);
+	struct page *page;
+	size_t pos, len;
+
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	for (pos = offset; pos < offset + size; pos += len) {
+		page = page_range_chunk(pages, pos, offset + size, &len);
+		memcpy_to_page(page, offset_in_page(pos),
+			       from + (pos - offset), len);
+	}
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_write, PAGE_RANGE_NS);
 
@@ -774,8 +787,17 @@ EXPORT_SYMBOL_NS_GPL(page_range_write, PAGE_RANGE_NS);
  */
 int page_range_fill_zero(struct page_range *range, size_t offset, size_t size)
 {
-	return page_range_access(range, offset, size, PAGE_RANGE_ZERO,
-				 NULL, NULL, NULL);
+	struct page_range_page *pages = page_range_span(range, offset, size);
+	struct page *page;
+	size_t pos, len;
+
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	for (pos = offset; pos < offset + size; pos += len) {
+		page = page_range_chunk(pages, pos, offset + size, &len);
+		memzero_page(page, offset_in_page(pos), len);
+	}
+	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_fill_zero, PAGE_RANGE_NS);
 

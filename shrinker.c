@@ -12,6 +12,8 @@
  * Copyright (C) 2025 Google LLC.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -236,21 +238,13 @@ static enum lru_status page_range_isolate(struct list_head *item,
 	return LRU_REMOVED;
 }
 
-#ifdef PAGE_RANGE_LRU_CB_HAS_LOCK_ARG
+/* 6.12's list_lru_walk_cb: the lock held is passed as @lock. */
 static enum lru_status page_range_lru_isolate(struct list_head *item,
 					      struct list_lru_one *list,
 					      spinlock_t *lock, void *arg)
 {
 	return page_range_isolate(item, list, lock, arg);
 }
-#else
-static enum lru_status page_range_lru_isolate(struct list_head *item,
-					      struct list_lru_one *list,
-					      void *arg)
-{
-	return page_range_isolate(item, list, &list->lock, arg);
-}
-#endif
 
 /*
  * Reclaim comes per node and, for reclaim aimed at a memory cgroup (its
@@ -415,7 +409,7 @@ void page_range_shrinker_unregister(struct page_range_shrinker *prs)
 	shrinker_free(prs->shrinker);
 	prs->shrinker = NULL;
 	if (list_lru_count(&prs->lru) || atomic_long_read(&prs->nr_pages))
-		pr_err("page_range: shrinker unregistered with %lu pages left\n",
+		pr_err("shrinker unregistered with %lu pages left\n",
 		       atomic_long_read(&prs->nr_pages));
 	list_lru_destroy(&prs->lru);
 	page_range_lru_cache_put();
