@@ -81,7 +81,11 @@ size_t pr_buffer_size(struct pr_alloc *alloc, struct pr_buffer *buffer)
 }
 EXPORT_SYMBOL_NS_GPL(pr_buffer_size, PAGE_RANGE_NS);
 
-/* Free buffers are ordered by size, then address: best fit, lowest first. */
+/*
+ * Free buffers are ordered by size, then address: best fit, lowest first.
+ * By hand rather than with rb_add(): a buffer's size comes from its
+ * neighbour or the end of the area, which the comparison cannot see.
+ */
 static void pr_insert_free_buffer(struct pr_alloc *alloc,
 				  struct pr_buffer *new)
 {
@@ -89,6 +93,7 @@ static void pr_insert_free_buffer(struct pr_alloc *alloc,
 	size_t new_size = pr_buffer_size_locked(alloc, new);
 	struct rb_node *parent = NULL;
 
+	lockdep_assert_held(&alloc->lock);
 	while (*p) {
 		struct pr_buffer *buffer;
 		size_t size;
@@ -110,48 +115,42 @@ static void pr_insert_free_buffer(struct pr_alloc *alloc,
 static void pr_erase_free_buffer(struct pr_alloc *alloc,
 				 struct pr_buffer *buffer)
 {
+	lockdep_assert_held(&alloc->lock);
 	rb_erase(&buffer->rb_node, &alloc->free_buffers);
 	alloc->nr_free--;
+}
+
+static bool pr_allocated_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct pr_buffer, rb_node)->user_data <
+	       rb_entry(b, struct pr_buffer, rb_node)->user_data;
 }
 
 static void pr_insert_allocated_buffer(struct pr_alloc *alloc,
 				       struct pr_buffer *new)
 {
-	struct rb_node **p = &alloc->allocated_buffers.rb_node;
-	struct rb_node *parent = NULL;
-
-	while (*p) {
-		struct pr_buffer *buffer;
-
-		parent = *p;
-		buffer = rb_entry(parent, struct pr_buffer, rb_node);
-		if (new->user_data < buffer->user_data)
-			p = &parent->rb_left;
-		else
-			p = &parent->rb_right;
-	}
-	rb_link_node(&new->rb_node, parent, p);
-	rb_insert_color(&new->rb_node, &alloc->allocated_buffers);
+	lockdep_assert_held(&alloc->lock);
+	rb_add(&new->rb_node, &alloc->allocated_buffers, pr_allocated_less);
 	alloc->nr_allocated++;
 	this_cpu_inc(pr_nr_buffers);
+}
+
+static int pr_allocated_cmp(const void *key, const struct rb_node *n)
+{
+	unsigned long user_ptr = *(const unsigned long *)key;
+	unsigned long start = rb_entry(n, struct pr_buffer, rb_node)->user_data;
+
+	return user_ptr < start ? -1 : user_ptr > start;
 }
 
 static struct pr_buffer *pr_find_allocated(struct pr_alloc *alloc,
 					   unsigned long user_ptr)
 {
-	struct rb_node *n = alloc->allocated_buffers.rb_node;
+	struct rb_node *n;
 
-	while (n) {
-		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
-
-		if (user_ptr < buffer->user_data)
-			n = n->rb_left;
-		else if (user_ptr > buffer->user_data)
-			n = n->rb_right;
-		else
-			return buffer;
-	}
-	return NULL;
+	lockdep_assert_held(&alloc->lock);
+	n = rb_find(&user_ptr, &alloc->allocated_buffers, pr_allocated_cmp);
+	return n ? rb_entry(n, struct pr_buffer, rb_node) : NULL;
 }
 
 /* The smallest free buffer of at least @size bytes, lowest address first. */
@@ -160,6 +159,7 @@ static struct pr_buffer *pr_best_fit(struct pr_alloc *alloc, size_t size)
 	struct rb_node *n = alloc->free_buffers.rb_node;
 	struct pr_buffer *best = NULL;
 
+	lockdep_assert_held(&alloc->lock);
 	while (n) {
 		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
 

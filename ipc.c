@@ -774,48 +774,40 @@ static int bpr_receive(struct bpr_proc *proc, bool nonblock,
 	return 0;
 }
 
+static bool bpr_txn_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct bpr_txn, node)->id <
+	       rb_entry(b, struct bpr_txn, node)->id;
+}
+
 /* Insert @txn into @proc's pending tree, by id. */
 static void bpr_pending_insert(struct bpr_proc *proc, struct bpr_txn *txn)
 {
-	struct rb_node **p = &proc->pending.rb_node, *parent = NULL;
-
 	lockdep_assert_held(&proc->lock);
-	while (*p) {
-		parent = *p;
-		if (txn->id < rb_entry(parent, struct bpr_txn, node)->id)
-			p = &parent->rb_left;
-		else
-			p = &parent->rb_right;
-	}
-	rb_link_node(&txn->node, parent, p);
-	rb_insert_color(&txn->node, &proc->pending);
+	rb_add(&txn->node, &proc->pending, bpr_txn_less);
 	proc->npending++;
+}
+
+static int bpr_txn_cmp(const void *key, const struct rb_node *n)
+{
+	u64 id = *(const u64 *)key, nid = rb_entry(n, struct bpr_txn, node)->id;
+
+	return id < nid ? -1 : id > nid;
 }
 
 /* Take the pending transaction @id off @proc's tree, or NULL. */
 static struct bpr_txn *bpr_pending_take(struct bpr_proc *proc, u64 id)
 {
 	struct rb_node *n;
-	struct bpr_txn *txn = NULL;
 
 	spin_lock(&proc->lock);
-	n = proc->pending.rb_node;
-	while (n) {
-		struct bpr_txn *t = rb_entry(n, struct bpr_txn, node);
-
-		if (id < t->id) {
-			n = n->rb_left;
-		} else if (id > t->id) {
-			n = n->rb_right;
-		} else {
-			rb_erase(n, &proc->pending);
-			proc->npending--;
-			txn = t;
-			break;
-		}
+	n = rb_find(&id, &proc->pending, bpr_txn_cmp);
+	if (n) {
+		rb_erase(n, &proc->pending);
+		proc->npending--;
 	}
 	spin_unlock(&proc->lock);
-	return txn;
+	return n ? rb_entry(n, struct bpr_txn, node) : NULL;
 }
 
 static void bpr_pending_put_back(struct bpr_proc *proc, struct bpr_txn *txn)
