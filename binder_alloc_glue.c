@@ -20,6 +20,8 @@
  * is there, so neither can write to a missing page; a page is only stopped
  * when its count drops to zero under the lock, so a later allocation's use
  * always comes after it.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #include <linux/atomic.h>

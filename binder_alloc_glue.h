@@ -3,6 +3,8 @@
  * A binder-style buffer allocator over a page range: buffers are carved out
  * of a process's read-only mmap'd area, and the pages under them exist only
  * while some buffer uses them.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _BINDER_PAGE_RANGE_ALLOC_H

@@ -19,6 +19,8 @@
  * the allocator's lock. Nothing sleeps under a spinlock: buffers are
  * allocated and filled before a message is queued, and freed after it is
  * taken off a queue.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -18,7 +18,8 @@
  * The shrinker's callback is entered with the list_lru lock held and takes
  * the others with trylocks, because for it the order is reversed.
  *
- * Copyright (C) 2025 Google LLC.
+ * Based on Rust Binder's page_range.rs, Copyright (C) 2025 Google LLC.
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -4,7 +4,8 @@
  * unused pages are handed to a shrinker. C port of Rust Binder's
  * ShrinkablePageRange (drivers/android/binder/page_range.rs).
  *
- * Copyright (C) 2025 Google LLC.
+ * Based on Rust Binder's page_range.rs, Copyright (C) 2025 Google LLC.
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _BINDER_PAGE_RANGE_H

@@ -8,6 +8,8 @@
  * LRU_REMOVED_RETRY, and symbol namespaces became string literals. None of
  * that has been built or run here, so another version fails now, with a
  * reason, rather than later in a way nobody looked at.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _BINDER_PAGE_RANGE_COMPAT_H

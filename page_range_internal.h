@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Definitions shared by page_range.c and shrinker.c only.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _BINDER_PAGE_RANGE_INTERNAL_H

@@ -9,7 +9,8 @@
  * one is contended. Pages are reclaimed in runs of contiguous slots, with
  * one zap of the user mapping per run.
  *
- * Copyright (C) 2025 Google LLC.
+ * Based on Rust Binder's page_range.rs, Copyright (C) 2025 Google LLC.
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

@@ -3,6 +3,8 @@
  * Tracepoints of the page range and its allocator: follow a buffer's pages
  * from allocation through use, release and reclaim with trace-cmd or perf
  * (events binder_page_range:*).
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #undef TRACE_SYSTEM

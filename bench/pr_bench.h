@@ -3,6 +3,8 @@
  * The interface between the in-kernel benchmarks (pr_bench.c, with the
  * driver) and binder_alloc's half (binder_alloc_bench.c, compiled in
  * drivers/android/ because binder_alloc's functions are not exported).
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _PR_BENCH_H

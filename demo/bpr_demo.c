@@ -3,6 +3,8 @@
  * A client and a server exchange messages through /dev/binder_page_range,
  * showing the page statistics as pages are used, kept idle, reclaimed under
  * memory pressure, and used again.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define _GNU_SOURCE

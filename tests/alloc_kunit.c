@@ -6,6 +6,8 @@
  * file whose mmap handler is pr_alloc_mmap()) into an mm attached to the
  * test thread, and checks page states, the shrinker's counts and what the
  * user mapping shows.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #include <kunit/test.h>

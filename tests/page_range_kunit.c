@@ -7,6 +7,8 @@
  * with kunit_vm_mmap(). What userspace would see is checked by reading the
  * mapped addresses with copy_from_user(). Each test has a shrinker of its
  * own, so the LRU count and the page count are exact.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #include <kunit/test.h>

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the KUnit suites of the page range and the allocator.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _BINDER_PAGE_RANGE_KUNIT_H

@@ -8,6 +8,8 @@
  * 32-bit processes on a 64-bit kernel share the layout. Flags not defined
  * here and reserved fields must be zero (EINVAL otherwise): they are room
  * for later versions.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _UAPI_LINUX_BINDER_PAGE_RANGE_H

@@ -34,6 +34,8 @@
  * events is the scheduler's, so a replay repeats each thread's operations
  * but not always the race that failed: run it again, or narrow it down
  * with BPR_FUZZ_SKIP, BPR_FUZZ_PROCS and BPR_FUZZ_THREADS.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define _GNU_SOURCE

@@ -8,6 +8,8 @@
  * read through the mapping, exact BPR_IOC_STATS and debugfs counts. Helper
  * processes die with the test process (fork_helper()) and are reaped with
  * a bound, so that a failure never leaves the module busy.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define _GNU_SOURCE

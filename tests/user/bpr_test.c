@@ -2,6 +2,8 @@
 /*
  * Userspace tests of /dev/binder_page_range, with the kernel's kselftest
  * harness. Run as root in the test VM, after insmod.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #define _GNU_SOURCE

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the userspace tests and the demo.
+ *
+ * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #ifndef _BPR_UTIL_H
