@@ -345,26 +345,28 @@ struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
 {
 	struct pr_buffer *buffer, *split;
 	size_t size, buffer_size, first, last;
+	bool missed_spare;
 	int ret;
 
 	ret = pr_request_size(data_size, offsets_size, extra_size, &size);
 	if (ret)
 		return ERR_PTR(ret);
 
+	split = NULL;
+	missed_spare = false;
+again:
 	/*
 	 * The remainder of a split needs a structure, and we may not sleep
 	 * under the lock: allocate one now, unless the allocator keeps a
 	 * spare (read as a hint here, taken under the lock below). Charged
 	 * to the task that asks for the buffer: the sender.
 	 */
-	split = NULL;
-	if (!READ_ONCE(alloc->spare)) {
+	if (!split && (missed_spare || !READ_ONCE(alloc->spare))) {
 		split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
 		if (!split)
 			return ERR_PTR(-ENOMEM);
 	}
 
-again:
 	spin_lock(&alloc->lock);
 	if (!alloc->mapped || alloc->closed) {
 		buffer = ERR_PTR(-ESRCH);
@@ -385,11 +387,14 @@ again:
 		split = alloc->spare;
 		WRITE_ONCE(alloc->spare, NULL);
 		if (!split) {
-			/* Another allocation took the spare meanwhile. */
+			/*
+			 * Another allocation took the spare meanwhile: drop
+			 * the lock to allocate one (not to wait for a spare
+			 * again), and look again, as the free buffers may
+			 * have changed too.
+			 */
 			spin_unlock(&alloc->lock);
-			split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
-			if (!split)
-				return ERR_PTR(-ENOMEM);
+			missed_spare = true;
 			goto again;
 		}
 		memset(split, 0, sizeof(*split));

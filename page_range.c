@@ -57,13 +57,6 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(pr_free_buf);
 #define PAGE_RANGE_BATCH	32
 
 /*
- * Both keep &page_range.nr_available true. Under the range's lock a slot's
- * LRU membership is stable (only holders of that lock add or isolate it),
- * so a page that is already where it should be costs no lru-lock traffic:
- * the common case of page_range_use() on pages in use, or of stopping
- * pages that are shared with a neighbouring buffer.
- */
-/*
  * The cgroup whose list the range's pages go on: the owner's, or once that
  * is offline (removed), the nearest ancestor that is not, which took over
  * its list (and its list index) when it went. list_lru_add() finds the
@@ -80,6 +73,13 @@ static struct mem_cgroup *page_range_lru_memcg(struct page_range *range)
 	return memcg;
 }
 
+/*
+ * Both keep &page_range.nr_available true. Under the range's lock a slot's
+ * LRU membership is stable (only holders of that lock add or isolate it),
+ * so a page that is already where it should be costs no lru-lock traffic:
+ * the common case of page_range_use() on pages in use, or of stopping
+ * pages that are shared with a neighbouring buffer.
+ */
 static void page_range_lru_add(struct page_range *range,
 			       struct page_range_page *info)
 	__must_hold(range->lock)
@@ -368,6 +368,51 @@ static size_t page_range_insert(struct page_range *range,
 	return done;
 }
 
+/* The refusals of page_range_use(), checked under the range's lock. */
+static int page_range_check_use(struct page_range *range, size_t start,
+				size_t end)
+	__must_hold(range->lock)
+{
+	lockdep_assert_held(range->lock);
+	if (start > end || end > range->size)
+		return -EINVAL;
+	/* Nobody can see the pages any more: make none of them used. */
+	if (range->vma_closed)
+		return -ESRCH;
+	return 0;
+}
+
+/*
+ * Take the pages of slots [@start, @end) off the LRU, up to the first free
+ * slot; return its index, or @end. The shrinker cannot free a page between
+ * the check and the removal: it isolates pages only with the range's lock
+ * held.
+ */
+static size_t page_range_use_present(struct page_range *range, size_t start,
+				     size_t end)
+	__must_hold(range->lock)
+{
+	size_t i;
+
+	lockdep_assert_held(range->lock);
+	for (i = start; i < end && range->pages[i].page; i++)
+		page_range_lru_del(range, &range->pages[i]);
+	return i;
+}
+
+/* How many slots from @start on, before @end, are free. */
+static size_t page_range_free_run(struct page_range *range, size_t start,
+				  size_t end)
+	__must_hold(range->lock)
+{
+	size_t i = start;
+
+	lockdep_assert_held(range->lock);
+	while (i < end && !range->pages[i].page)
+		i++;
+	return i - start;
+}
+
 /*
  * Slow path of page_range_use(): slots [@first, @last) had no page when
  * looked at under the spinlock. Allocate a page for each, then take
@@ -419,15 +464,16 @@ static int page_range_use_slow(struct page_range *range, size_t first,
 
 	for (i = first; i < last && !ret; i += run) {
 		spin_lock(range->lock);
-		if (range->pages[i].page) {
-			page_range_lru_del(range, &range->pages[i]);
-			spin_unlock(range->lock);
-			run = 1;
-			continue;
-		}
-		for (run = 1; i + run < last && !range->pages[i + run].page;)
-			run++;
+		i = page_range_use_present(range, i, last);
+		run = page_range_free_run(range, i, last);
+		/*
+		 * vm_insert_pages() sleeps (it allocates page tables): not
+		 * under the spinlock. The run stays free meanwhile, as we
+		 * hold mm_lock.
+		 */
 		spin_unlock(range->lock);
+		if (!run)
+			break;
 
 		done = page_range_insert(range, vma, i, pages + used, run,
 					 &ret);
@@ -445,38 +491,6 @@ out_free:
 	for (i = used; i < nr; i++)
 		__free_page(pages[i]);
 	return ret;
-}
-
-/* The refusals of page_range_use(), checked under the range's lock. */
-static int page_range_check_use(struct page_range *range, size_t start,
-				size_t end)
-	__must_hold(range->lock)
-{
-	lockdep_assert_held(range->lock);
-	if (start > end || end > range->size)
-		return -EINVAL;
-	/* Nobody can see the pages any more: make none of them used. */
-	if (range->vma_closed)
-		return -ESRCH;
-	return 0;
-}
-
-/*
- * Take the pages of slots [@start, @end) off the LRU, up to the first free
- * slot; return its index, or @end. The shrinker cannot free a page between
- * the check and the removal: it isolates pages only with the range's lock
- * held.
- */
-static size_t page_range_use_present(struct page_range *range, size_t start,
-				     size_t end)
-	__must_hold(range->lock)
-{
-	size_t i;
-
-	lockdep_assert_held(range->lock);
-	for (i = start; i < end && range->pages[i].page; i++)
-		page_range_lru_del(range, &range->pages[i]);
-	return i;
 }
 
 /**
@@ -517,9 +531,8 @@ int page_range_use(struct page_range *range, size_t start, size_t end)
 		i = page_range_use_present(range, i, end);
 		if (i == end)
 			break;
-		for (run = 1; i + run < end && run < PAGE_RANGE_BATCH &&
-		     !range->pages[i + run].page;)
-			run++;
+		run = page_range_free_run(range, i,
+					  min(end, i + PAGE_RANGE_BATCH));
 
 		/*
 		 * Allocating and mapping sleep: drop the spinlock. The slot
@@ -698,10 +711,11 @@ int page_range_copy_from_user(struct page_range *range, size_t offset,
 	pages = page_range_span(range, offset, size);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
-	for (pos = offset; pos < offset + size; pos += len, from += len) {
+	for (pos = offset; pos < offset + size; pos += len) {
 		page = page_range_chunk(pages, pos, offset + size, &len);
 		kaddr = kmap_local_page(page);
-		left = copy_from_user(kaddr + offset_in_page(pos), from, len);
+		left = copy_from_user(kaddr + offset_in_page(pos),
+				      from + (pos - offset), len);
 		kunmap_local(kaddr);
 		/* The page is mapped to userspace too: as memcpy_to_page(). */
 		flush_dcache_page(page);

@@ -156,7 +156,6 @@ static bool page_range_reclaim_lock(struct page_range_reclaim *rc,
 	rc->range = range;
 	rc->mm = mm;
 	rc->vma = NULL;
-	rc->nr = 0;
 	return true;
 }
 
@@ -165,7 +164,7 @@ static bool page_range_reclaim_lock(struct page_range_reclaim *rc,
  * @item: &page_range_page.lru of the page
  * @list: the list @item is on
  * @lru_lock: the lock of @list, held on entry and on return
- * @rc: the run being collected
+ * @arg: the batch being collected, a &struct page_range_reclaim (@rc)
  *
  * The page's range stays valid while @lru_lock is held:
  * page_range_destroy() takes its pages off the LRU under that lock. Once
@@ -187,10 +186,10 @@ static bool page_range_reclaim_lock(struct page_range_reclaim *rc,
  */
 static enum lru_status page_range_isolate(struct list_head *item,
 					  struct list_lru_one *list,
-					  spinlock_t *lru_lock,
-					  struct page_range_reclaim *rc)
+					  spinlock_t *lru_lock, void *arg)
 	__must_hold(lru_lock)
 {
+	struct page_range_reclaim *rc = arg;
 	struct page_range_page *info =
 		container_of(item, struct page_range_page, lru);
 	/*
@@ -203,6 +202,12 @@ static enum lru_status page_range_isolate(struct list_head *item,
 
 	if (rc->range && (range != rc->range ||
 			  rc->nr == PAGE_RANGE_RECLAIM_BATCH)) {
+		/*
+		 * The flush sleeps: drop the lru lock. Nothing of @item is
+		 * touched after that (its range may go once unlocked), and
+		 * LRU_RETRY has the walker start the list again, which may
+		 * have changed meanwhile.
+		 */
 		spin_unlock(lru_lock);
 		page_range_reclaim_flush(rc);
 		spin_lock(lru_lock);
@@ -239,14 +244,6 @@ static enum lru_status page_range_isolate(struct list_head *item,
 	return LRU_REMOVED;
 }
 
-/* 6.12's list_lru_walk_cb: the lock held is passed as @lock. */
-static enum lru_status page_range_lru_isolate(struct list_head *item,
-					      struct list_lru_one *list,
-					      spinlock_t *lock, void *arg)
-{
-	return page_range_isolate(item, list, lock, arg);
-}
-
 /*
  * Reclaim comes per node and, for reclaim aimed at a memory cgroup (its
  * limit, or memory.reclaim), per cgroup: count and free only the pages of
@@ -270,7 +267,7 @@ static unsigned long page_range_shrink_scan(struct shrinker *shrinker,
 	struct page_range_reclaim rc = {};
 	unsigned long freed;
 
-	freed = list_lru_shrink_walk(&prs->lru, sc, page_range_lru_isolate,
+	freed = list_lru_shrink_walk(&prs->lru, sc, page_range_isolate,
 				     &rc);
 	page_range_reclaim_flush(&rc);
 	return freed;
@@ -471,7 +468,7 @@ unsigned long page_range_shrinker_scan(struct page_range_shrinker *prs,
 	/* Every node with memory, as page_range_shrinker_count(). */
 	for_each_node_state(nid, N_MEMORY) {
 		freed += list_lru_walk_node(&prs->lru, nid,
-					    page_range_lru_isolate, &rc,
+					    page_range_isolate, &rc,
 					    &nr_to_scan);
 		if (!nr_to_scan)
 			break;

@@ -49,15 +49,10 @@ sources=$(cd "$PR_ROOT" && git ls-files '*.c' '*.h' 2>/dev/null ||
 	  (cd "$PR_ROOT" && find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' \) -print))
 
 for f in $sources; do
-	ignore=
-	# The compat header exists to compare kernel versions.
-	case $f in
-	*page_range_compat.h) ignore=--ignore=LINUX_VERSION_CODE,CONSTANT_COMPARISON ;;
-	esac
 	# Any ERROR, WARNING or CHECK line fails.
 	check "checkpatch $f" "$logs/checkpatch-$(basename "$f").log" \
 		perl "$PR_KSRC/scripts/checkpatch.pl" --strict --no-tree \
-			--terse --no-summary $ignore -f "$PR_ROOT/$f"
+			--terse --no-summary -f "$PR_ROOT/$f"
 done
 
 # kernel-doc on every top-level source: any output is a warning.

@@ -1718,12 +1718,14 @@ TEST(memcg_charging)
 }
 
 /*
- * A receiver in cgroup @cg gets a 1 MiB message at @id and frees it, so
- * that its area has 256 available pages, then reports its number of
- * available pages on @report each time a byte comes on @go, until EOF.
+ * A receiver in cgroup @cg opens an area and says "r" on @ready. If @leave
+ * names another cgroup, it moves there at the first byte on @go and says
+ * "d". Then it gets a 1 MiB message at @id and frees it, so that its area
+ * has 256 available pages, says "m", and reports its number of available
+ * pages on @report each time a byte comes on @go, until EOF.
  */
-static void reclaim_receiver(const char *cg, __u32 id, int ready, int go,
-			     int report)
+static void reclaim_receiver(const char *cg, const char *leave, __u32 id,
+			     int ready, int go, int report)
 {
 	struct bpr_message m;
 	struct bpr_stats st;
@@ -1733,18 +1735,29 @@ static void reclaim_receiver(const char *cg, __u32 id, int ready, int go,
 	if (cg_enter(cg) || ep_open(&ep, id, 2 * MEMCG_BIG) ||
 	    write(ready, "r", 1) != 1)
 		_exit(2);
+	if (leave && (read(go, &c, 1) != 1 || cg_enter(leave) ||
+		      write(ready, "d", 1) != 1))
+		_exit(3);
 	if (!wait_readable(ep.fd, 20000) ||
 	    ioctl(ep.fd, BPR_IOC_RECEIVE, &m) || m.size != MEMCG_BIG ||
 	    !fill_ok(ep.area + m.offset, MEMCG_BIG, 5) ||
 	    ioctl(ep.fd, BPR_IOC_FREE, &m.offset) || write(ready, "m", 1) != 1)
-		_exit(3);
+		_exit(4);
 	while (read(go, &c, 1) == 1) {
 		if (get_stats(ep.fd, &st) ||
 		    write(report, &st.pages_available, sizeof(__u64)) !=
 		    sizeof(__u64))
-			_exit(4);
+			_exit(5);
 	}
 	_exit(0);
+}
+
+/* Ask a reclaim_receiver() how many pages it has available: 0, or -1. */
+static int ask_available(int go, int report, __u64 *pages)
+{
+	if (write(go, "g", 1) != 1)
+		return -1;
+	return read(report, pages, sizeof(*pages)) == sizeof(*pages) ? 0 : -1;
 }
 
 /*
@@ -1775,7 +1788,7 @@ TEST(memcg_targeted_reclaim)
 		ASSERT_LE(0, rx[i]);
 		if (!rx[i]) {
 			close(go[i][1]);
-			reclaim_receiver(cgs[i], 2400 + i, ready[i][1],
+			reclaim_receiver(cgs[i], NULL, 2400 + i, ready[i][1],
 					 go[i][0], report[i][1]);
 		}
 		close(go[i][0]);
@@ -1785,19 +1798,14 @@ TEST(memcg_targeted_reclaim)
 		ASSERT_EQ(0, wait_byte(ready[i][0], 15000));
 	}
 	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(1, write(go[i][1], "g", 1));
-		ASSERT_EQ(sizeof(__u64), read(report[i][0], &before[i],
-					      sizeof(__u64)));
+		ASSERT_EQ(0, ask_available(go[i][1], report[i][0], &before[i]));
 		EXPECT_EQ(MEMCG_BIG / PAGE, before[i]);
 	}
 
 	/* Asks for more than there is: reclaim runs down to priority 0. */
 	write_str(CG_ROOT "/bpr_A/memory.reclaim", "64M");
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(1, write(go[i][1], "g", 1));
-		ASSERT_EQ(sizeof(__u64), read(report[i][0], &after[i],
-					      sizeof(__u64)));
-	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, ask_available(go[i][1], report[i][0], &after[i]));
 	TH_LOG("available pages: A %llu -> %llu, B %llu -> %llu",
 	       (unsigned long long)before[0], (unsigned long long)after[0],
 	       (unsigned long long)before[1], (unsigned long long)after[1]);
@@ -1828,7 +1836,6 @@ TEST(memcg_reclaim_after_rmdir)
 	__u64 before, after;
 	struct ep tx;
 	pid_t rx;
-	char c;
 
 	ASSERT_NE(NULL, buf);
 	if (cg_setup())
@@ -1847,31 +1854,10 @@ TEST(memcg_reclaim_after_rmdir)
 	rx = fork_helper();
 	ASSERT_LE(0, rx);
 	if (!rx) {
-		struct bpr_message m;
-		struct bpr_stats st;
-		struct ep ep;
-
 		close(go[1]);
-		/* The area, and so its pages, belong to bpr_C ... */
-		if (cg_enter("bpr_P/bpr_C") || ep_open(&ep, 2500, 2 * MEMCG_BIG) ||
-		    write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
-			_exit(2);
-		/* ... which we leave, so that it can be removed. */
-		if (cg_enter("bpr_P/bpr_D") || write(ready[1], "d", 1) != 1)
-			_exit(3);
-		if (!wait_readable(ep.fd, 20000) ||
-		    ioctl(ep.fd, BPR_IOC_RECEIVE, &m) || m.size != MEMCG_BIG ||
-		    !fill_ok(ep.area + m.offset, MEMCG_BIG, 5) ||
-		    ioctl(ep.fd, BPR_IOC_FREE, &m.offset) ||
-		    write(ready[1], "m", 1) != 1)
-			_exit(4);
-		while (read(go[0], &c, 1) == 1) {
-			if (get_stats(ep.fd, &st) ||
-			    write(report[1], &st.pages_available,
-				  sizeof(__u64)) != sizeof(__u64))
-				_exit(5);
-		}
-		_exit(0);
+		/* The area, and so its pages, belong to bpr_C, which it leaves. */
+		reclaim_receiver("bpr_P/bpr_C", "bpr_P/bpr_D", 2500, ready[1],
+				 go[0], report[1]);
 	}
 	close(go[0]);
 	ASSERT_EQ(0, wait_byte(ready[0], 10000));
@@ -1888,13 +1874,11 @@ TEST(memcg_reclaim_after_rmdir)
 	ASSERT_EQ(0, send_msg(tx.fd, 2500, buf, MEMCG_BIG, BPR_SEND_ONEWAY,
 			      NULL));
 	ASSERT_EQ(0, wait_byte(ready[0], 15000));
-	ASSERT_EQ(1, write(go[1], "g", 1));
-	ASSERT_EQ(sizeof(__u64), read(report[0], &before, sizeof(__u64)));
+	ASSERT_EQ(0, ask_available(go[1], report[0], &before));
 	EXPECT_EQ(MEMCG_BIG / PAGE, before);
 
 	write_str(CG_ROOT "/bpr_P/memory.reclaim", "64M");
-	ASSERT_EQ(1, write(go[1], "g", 1));
-	ASSERT_EQ(sizeof(__u64), read(report[0], &after, sizeof(__u64)));
+	ASSERT_EQ(0, ask_available(go[1], report[0], &after));
 	TH_LOG("available pages: %llu -> %llu", (unsigned long long)before,
 	       (unsigned long long)after);
 	EXPECT_EQ(0, after);
