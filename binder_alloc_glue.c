@@ -43,20 +43,20 @@
 /* A page's buffer count is a u16: at most one buffer per pointer + 1. */
 static_assert(PAGE_SIZE / sizeof(void *) + 1 <= U16_MAX);
 
-/* Every allocator, for debugfs; pr_alloc_list_lock protects the list. */
-static DEFINE_MUTEX(pr_alloc_list_lock);
-static LIST_HEAD(pr_alloc_list);
-static struct dentry *pr_debugfs_root;
-static atomic_t pr_alloc_ids = ATOMIC_INIT(0);
+/* Every allocator, for debugfs; bpa_alloc_list_lock protects the list. */
+static DEFINE_MUTEX(bpa_alloc_list_lock);
+static LIST_HEAD(bpa_alloc_list);
+static struct dentry *bpa_debugfs_root;
+static atomic_t bpa_alloc_ids = ATOMIC_INIT(0);
 /*
  * Allocated buffers of every allocator, for leak checks: per CPU, so that
  * allocators of different processes share no cache line on their paths.
  */
-static DEFINE_PER_CPU(long, pr_nr_buffers);
+static DEFINE_PER_CPU(long, bpa_nr_buffers);
 
 /* Size of @buffer: up to the next buffer, or to the end of the area. */
-static size_t pr_buffer_size_locked(struct pr_alloc *alloc,
-				    struct pr_buffer *buffer)
+static size_t bpa_buffer_size_locked(struct bpa_alloc *alloc,
+				     struct bpa_buffer *buffer)
 {
 	lockdep_assert_held(&alloc->lock);
 	if (list_is_last(&buffer->entry, &alloc->buffers))
@@ -65,44 +65,44 @@ static size_t pr_buffer_size_locked(struct pr_alloc *alloc,
 }
 
 /**
- * pr_buffer_size() - size of an allocated buffer
+ * bpa_buffer_size() - size of an allocated buffer
  * @alloc: the allocator
  * @buffer: a buffer of @alloc
  *
  * Context: Process or atomic context, not interrupt context.
  * Return: the bytes between the buffer's start and the next buffer's.
  */
-size_t pr_buffer_size(struct pr_alloc *alloc, struct pr_buffer *buffer)
+size_t bpa_buffer_size(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 {
 	size_t size;
 
 	spin_lock(&alloc->lock);
-	size = pr_buffer_size_locked(alloc, buffer);
+	size = bpa_buffer_size_locked(alloc, buffer);
 	spin_unlock(&alloc->lock);
 	return size;
 }
-EXPORT_SYMBOL_NS_GPL(pr_buffer_size, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_buffer_size, PAGE_RANGE_NS);
 
 /*
  * Free buffers are ordered by size, then address: best fit, lowest first.
  * By hand rather than with rb_add(): a buffer's size comes from its
  * neighbour or the end of the area, which the comparison cannot see.
  */
-static void pr_insert_free_buffer(struct pr_alloc *alloc,
-				  struct pr_buffer *new)
+static void bpa_insert_free_buffer(struct bpa_alloc *alloc,
+				   struct bpa_buffer *new)
 {
 	struct rb_node **p = &alloc->free_buffers.rb_node;
-	size_t new_size = pr_buffer_size_locked(alloc, new);
+	size_t new_size = bpa_buffer_size_locked(alloc, new);
 	struct rb_node *parent = NULL;
 
 	lockdep_assert_held(&alloc->lock);
 	while (*p) {
-		struct pr_buffer *buffer;
+		struct bpa_buffer *buffer;
 		size_t size;
 
 		parent = *p;
-		buffer = rb_entry(parent, struct pr_buffer, rb_node);
-		size = pr_buffer_size_locked(alloc, buffer);
+		buffer = rb_entry(parent, struct bpa_buffer, rb_node);
+		size = bpa_buffer_size_locked(alloc, buffer);
 		if (new_size < size ||
 		    (new_size == size && new->user_data < buffer->user_data))
 			p = &parent->rb_left;
@@ -114,58 +114,58 @@ static void pr_insert_free_buffer(struct pr_alloc *alloc,
 	alloc->nr_free++;
 }
 
-static void pr_erase_free_buffer(struct pr_alloc *alloc,
-				 struct pr_buffer *buffer)
+static void bpa_erase_free_buffer(struct bpa_alloc *alloc,
+				  struct bpa_buffer *buffer)
 {
 	lockdep_assert_held(&alloc->lock);
 	rb_erase(&buffer->rb_node, &alloc->free_buffers);
 	alloc->nr_free--;
 }
 
-static bool pr_allocated_less(struct rb_node *a, const struct rb_node *b)
+static bool bpa_allocated_less(struct rb_node *a, const struct rb_node *b)
 {
-	return rb_entry(a, struct pr_buffer, rb_node)->user_data <
-	       rb_entry(b, struct pr_buffer, rb_node)->user_data;
+	return rb_entry(a, struct bpa_buffer, rb_node)->user_data <
+	       rb_entry(b, struct bpa_buffer, rb_node)->user_data;
 }
 
-static void pr_insert_allocated_buffer(struct pr_alloc *alloc,
-				       struct pr_buffer *new)
+static void bpa_insert_allocated_buffer(struct bpa_alloc *alloc,
+					struct bpa_buffer *new)
 {
 	lockdep_assert_held(&alloc->lock);
-	rb_add(&new->rb_node, &alloc->allocated_buffers, pr_allocated_less);
+	rb_add(&new->rb_node, &alloc->allocated_buffers, bpa_allocated_less);
 	alloc->nr_allocated++;
-	this_cpu_inc(pr_nr_buffers);
+	this_cpu_inc(bpa_nr_buffers);
 }
 
-static int pr_allocated_cmp(const void *key, const struct rb_node *n)
+static int bpa_allocated_cmp(const void *key, const struct rb_node *n)
 {
 	unsigned long user_ptr = *(const unsigned long *)key;
-	unsigned long start = rb_entry(n, struct pr_buffer, rb_node)->user_data;
+	unsigned long start = rb_entry(n, struct bpa_buffer, rb_node)->user_data;
 
 	return user_ptr < start ? -1 : user_ptr > start;
 }
 
-static struct pr_buffer *pr_find_allocated(struct pr_alloc *alloc,
-					   unsigned long user_ptr)
+static struct bpa_buffer *bpa_find_allocated(struct bpa_alloc *alloc,
+					     unsigned long user_ptr)
 {
 	struct rb_node *n;
 
 	lockdep_assert_held(&alloc->lock);
-	n = rb_find(&user_ptr, &alloc->allocated_buffers, pr_allocated_cmp);
-	return n ? rb_entry(n, struct pr_buffer, rb_node) : NULL;
+	n = rb_find(&user_ptr, &alloc->allocated_buffers, bpa_allocated_cmp);
+	return n ? rb_entry(n, struct bpa_buffer, rb_node) : NULL;
 }
 
 /* The smallest free buffer of at least @size bytes, lowest address first. */
-static struct pr_buffer *pr_best_fit(struct pr_alloc *alloc, size_t size)
+static struct bpa_buffer *bpa_best_fit(struct bpa_alloc *alloc, size_t size)
 {
 	struct rb_node *n = alloc->free_buffers.rb_node;
-	struct pr_buffer *best = NULL;
+	struct bpa_buffer *best = NULL;
 
 	lockdep_assert_held(&alloc->lock);
 	while (n) {
-		struct pr_buffer *buffer = rb_entry(n, struct pr_buffer, rb_node);
+		struct bpa_buffer *buffer = rb_entry(n, struct bpa_buffer, rb_node);
 
-		if (pr_buffer_size_locked(alloc, buffer) >= size) {
+		if (bpa_buffer_size_locked(alloc, buffer) >= size) {
 			best = buffer;
 			n = n->rb_left;
 		} else {
@@ -176,15 +176,15 @@ static struct pr_buffer *pr_best_fit(struct pr_alloc *alloc, size_t size)
 }
 
 /* First and last page index that bytes [user_data, + size) touch. */
-static void pr_buffer_pages(struct pr_alloc *alloc, unsigned long user_data,
-			    size_t size, size_t *first, size_t *last)
+static void bpa_buffer_pages(struct bpa_alloc *alloc, unsigned long user_data,
+			     size_t size, size_t *first, size_t *last)
 {
 	*first = (user_data - alloc->buffer) >> PAGE_SHIFT;
 	*last = (user_data - alloc->buffer + size - 1) >> PAGE_SHIFT;
 }
 
 /* Take a reference on pages [first, last]. */
-static void pr_get_pages(struct pr_alloc *alloc, size_t first, size_t last)
+static void bpa_get_pages(struct bpa_alloc *alloc, size_t first, size_t last)
 {
 	size_t i;
 
@@ -199,7 +199,7 @@ static void pr_get_pages(struct pr_alloc *alloc, size_t first, size_t last)
  * Drop a reference on pages [first, last]; pages that no buffer touches
  * any more become available to the shrinker, in runs.
  */
-static void pr_put_pages(struct pr_alloc *alloc, size_t first, size_t last)
+static void bpa_put_pages(struct bpa_alloc *alloc, size_t first, size_t last)
 {
 	size_t i, run = SIZE_MAX;
 
@@ -221,8 +221,8 @@ static void pr_put_pages(struct pr_alloc *alloc, size_t first, size_t last)
 }
 
 /* Bytes a request takes: each part pointer-aligned, at least a pointer. */
-static int pr_request_size(size_t data_size, size_t offsets_size,
-			   size_t extra_size, size_t *size)
+static int bpa_request_size(size_t data_size, size_t offsets_size,
+			    size_t extra_size, size_t *size)
 {
 	size_t d, o, e, sum;
 
@@ -243,14 +243,14 @@ static int pr_request_size(size_t data_size, size_t offsets_size,
  * Zero the buffer's bytes if its owner asked for it. The pages are still
  * used (the buffer holds them), and zeroing does not sleep.
  */
-static void pr_clear_on_free_locked(struct pr_alloc *alloc,
-				    struct pr_buffer *buffer)
+static void bpa_clear_on_free_locked(struct bpa_alloc *alloc,
+				     struct bpa_buffer *buffer)
 {
 	lockdep_assert_held(&alloc->lock);
 	if (!buffer->clear_on_free)
 		return;
 	page_range_fill_zero(&alloc->range, buffer->user_data - alloc->buffer,
-			     pr_buffer_size_locked(alloc, buffer));
+			     bpa_buffer_size_locked(alloc, buffer));
 	buffer->clear_on_free = false;
 }
 
@@ -262,8 +262,8 @@ static void pr_clear_on_free_locked(struct pr_alloc *alloc,
  * them; the spare may be charged to an earlier sender than the one whose
  * buffer it ends up in, one structure per allocator at most.
  */
-static struct pr_buffer *pr_keep_spare(struct pr_alloc *alloc,
-				       struct pr_buffer *buffer)
+static struct bpa_buffer *bpa_keep_spare(struct bpa_alloc *alloc,
+					 struct bpa_buffer *buffer)
 {
 	lockdep_assert_held(&alloc->lock);
 	if (!buffer || alloc->spare)
@@ -276,25 +276,25 @@ static struct pr_buffer *pr_keep_spare(struct pr_alloc *alloc,
  * Return @buffer to the free tree, merging it with free neighbours, and
  * release its pages. @buffer may be freed.
  */
-static void pr_free_buf_locked(struct pr_alloc *alloc,
-			       struct pr_buffer *buffer)
+static void bpa_free_buf_locked(struct bpa_alloc *alloc,
+				struct bpa_buffer *buffer)
 {
-	size_t size = pr_buffer_size_locked(alloc, buffer);
-	struct pr_buffer *prev, *next;
+	size_t size = bpa_buffer_size_locked(alloc, buffer);
+	struct bpa_buffer *prev, *next;
 	size_t first, last;
 
 	lockdep_assert_held(&alloc->lock);
 
-	trace_pr_free_buf(alloc->pid, buffer->debug_id,
-			  buffer->user_data - alloc->buffer, size, buffer->async);
-	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
-	pr_put_pages(alloc, first, last);
+	trace_bpa_free_buf(alloc->pid, buffer->debug_id,
+			   buffer->user_data - alloc->buffer, size, buffer->async);
+	bpa_buffer_pages(alloc, buffer->user_data, size, &first, &last);
+	bpa_put_pages(alloc, first, last);
 	if (buffer->async)
 		alloc->free_async_space += size;
 
 	rb_erase(&buffer->rb_node, &alloc->allocated_buffers);
 	alloc->nr_allocated--;
-	this_cpu_dec(pr_nr_buffers);
+	this_cpu_dec(bpa_nr_buffers);
 	alloc->allocated_bytes -= size;
 	buffer->free = true;
 	buffer->async = false;
@@ -303,25 +303,25 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
 	if (!list_is_last(&buffer->entry, &alloc->buffers)) {
 		next = list_next_entry(buffer, entry);
 		if (next->free) {
-			pr_erase_free_buffer(alloc, next);
+			bpa_erase_free_buffer(alloc, next);
 			list_del(&next->entry);
-			kfree(pr_keep_spare(alloc, next));
+			kfree(bpa_keep_spare(alloc, next));
 		}
 	}
 	if (!list_is_first(&buffer->entry, &alloc->buffers)) {
 		prev = list_prev_entry(buffer, entry);
 		if (prev->free) {
-			pr_erase_free_buffer(alloc, prev);
+			bpa_erase_free_buffer(alloc, prev);
 			list_del(&buffer->entry);
-			kfree(pr_keep_spare(alloc, buffer));
+			kfree(bpa_keep_spare(alloc, buffer));
 			buffer = prev;
 		}
 	}
-	pr_insert_free_buffer(alloc, buffer);
+	bpa_insert_free_buffer(alloc, buffer);
 }
 
 /**
- * pr_alloc_new_buf() - allocate a buffer and make its pages present
+ * bpa_alloc_new_buf() - allocate a buffer and make its pages present
  * @alloc: the allocator
  * @data_size: bytes of data
  * @offsets_size: bytes of offsets
@@ -339,16 +339,16 @@ static void pr_free_buf_locked(struct pr_alloc *alloc,
  * exhausted, ERR_PTR(-ESRCH) if the area is not mapped or its VMA was
  * closed, ERR_PTR(-ENOMEM), or the error of vm_insert_page().
  */
-struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
-				   size_t offsets_size, size_t extra_size,
+struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
+				     size_t offsets_size, size_t extra_size,
 				   bool is_async)
 {
-	struct pr_buffer *buffer, *split;
+	struct bpa_buffer *buffer, *split;
 	size_t size, buffer_size, first, last;
 	bool missed_spare;
 	int ret;
 
-	ret = pr_request_size(data_size, offsets_size, extra_size, &size);
+	ret = bpa_request_size(data_size, offsets_size, extra_size, &size);
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -376,13 +376,13 @@ again:
 		buffer = ERR_PTR(-ENOSPC);
 		goto out_unlock;
 	}
-	buffer = pr_best_fit(alloc, size);
+	buffer = bpa_best_fit(alloc, size);
 	if (!buffer) {
 		buffer = ERR_PTR(-ENOSPC);
 		goto out_unlock;
 	}
 
-	buffer_size = pr_buffer_size_locked(alloc, buffer);
+	buffer_size = bpa_buffer_size_locked(alloc, buffer);
 	if (buffer_size > size && !split) {
 		split = alloc->spare;
 		WRITE_ONCE(alloc->spare, NULL);
@@ -400,12 +400,12 @@ again:
 		memset(split, 0, sizeof(*split));
 	}
 
-	pr_erase_free_buffer(alloc, buffer);
+	bpa_erase_free_buffer(alloc, buffer);
 	if (buffer_size > size) {
 		split->user_data = buffer->user_data + size;
 		split->free = true;
 		list_add(&split->entry, &buffer->entry);
-		pr_insert_free_buffer(alloc, split);
+		bpa_insert_free_buffer(alloc, split);
 		split = NULL;
 	}
 
@@ -419,18 +419,18 @@ again:
 	buffer->pid = current->tgid;
 	buffer->private = NULL;
 	buffer->debug_id = ++alloc->next_debug_id;
-	pr_insert_allocated_buffer(alloc, buffer);
-	alloc->allocated_bytes += pr_buffer_size_locked(alloc, buffer);
+	bpa_insert_allocated_buffer(alloc, buffer);
+	alloc->allocated_bytes += bpa_buffer_size_locked(alloc, buffer);
 	if (is_async)
 		alloc->free_async_space -= size;
 
-	pr_buffer_pages(alloc, buffer->user_data, size, &first, &last);
-	pr_get_pages(alloc, first, last);
-	trace_pr_alloc_buf(alloc->pid, buffer->debug_id,
-			   buffer->user_data - alloc->buffer, size, is_async);
+	bpa_buffer_pages(alloc, buffer->user_data, size, &first, &last);
+	bpa_get_pages(alloc, first, last);
+	trace_bpa_alloc_buf(alloc->pid, buffer->debug_id,
+			    buffer->user_data - alloc->buffer, size, is_async);
 	/* Pages already present: no other lock, no sleep. */
 	ret = page_range_use_locked(&alloc->range, first, last + 1);
-	split = pr_keep_spare(alloc, split);
+	split = bpa_keep_spare(alloc, split);
 	spin_unlock(&alloc->lock);
 	kfree(split);
 
@@ -443,40 +443,40 @@ again:
 	if (ret) {
 		/* Undone like a free (the free tracepoint says so too). */
 		spin_lock(&alloc->lock);
-		pr_free_buf_locked(alloc, buffer);
+		bpa_free_buf_locked(alloc, buffer);
 		spin_unlock(&alloc->lock);
 		return ERR_PTR(ret);
 	}
 	return buffer;
 
 out_unlock:
-	split = pr_keep_spare(alloc, split);
+	split = bpa_keep_spare(alloc, split);
 	spin_unlock(&alloc->lock);
 	kfree(split);
 	return buffer;
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_new_buf, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_new_buf, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_prepare_to_free() - look up a buffer userspace asks to free
+ * bpa_alloc_prepare_to_free() - look up a buffer userspace asks to free
  * @alloc: the allocator
  * @user_ptr: the user address of the buffer, as userspace gave it
  *
  * Userspace may free a buffer only once, and only after it was released to
- * it (&pr_buffer.allow_user_free). On success the buffer can no longer be
- * freed by userspace, and the caller frees it with pr_alloc_free_buf().
+ * it (&bpa_buffer.allow_user_free). On success the buffer can no longer be
+ * freed by userspace, and the caller frees it with bpa_alloc_free_buf().
  *
  * Context: Process or atomic context, not interrupt context.
  * Return: the buffer, or ERR_PTR(-EINVAL) if @user_ptr is not the start
  * of an allocated buffer that userspace may free; nothing changes then.
  */
-struct pr_buffer *pr_alloc_prepare_to_free(struct pr_alloc *alloc,
-					   unsigned long user_ptr)
+struct bpa_buffer *bpa_alloc_prepare_to_free(struct bpa_alloc *alloc,
+					     unsigned long user_ptr)
 {
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 
 	spin_lock(&alloc->lock);
-	buffer = pr_find_allocated(alloc, user_ptr);
+	buffer = bpa_find_allocated(alloc, user_ptr);
 	if (!buffer || !buffer->allow_user_free)
 		buffer = ERR_PTR(-EINVAL);
 	else
@@ -484,37 +484,37 @@ struct pr_buffer *pr_alloc_prepare_to_free(struct pr_alloc *alloc,
 	spin_unlock(&alloc->lock);
 	return buffer;
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_prepare_to_free, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_prepare_to_free, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_release_to_user() - let userspace free a buffer
+ * bpa_alloc_release_to_user() - let userspace free a buffer
  * @alloc: the allocator
  * @buffer: an allocated buffer, delivered to userspace
  *
- * From now on pr_alloc_prepare_to_free() accepts the buffer's address, once.
+ * From now on bpa_alloc_prepare_to_free() accepts the buffer's address, once.
  *
  * Context: Process or atomic context, not interrupt context.
  */
-void pr_alloc_release_to_user(struct pr_alloc *alloc, struct pr_buffer *buffer)
+void bpa_alloc_release_to_user(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 {
 	spin_lock(&alloc->lock);
 	buffer->allow_user_free = true;
 	spin_unlock(&alloc->lock);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_release_to_user, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_release_to_user, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_free_buf() - free an allocated buffer
+ * bpa_alloc_free_buf() - free an allocated buffer
  * @alloc: the allocator
- * @buffer: a buffer from pr_alloc_new_buf(); invalid afterwards
+ * @buffer: a buffer from bpa_alloc_new_buf(); invalid afterwards
  *
- * Zeroes the buffer's bytes first if &pr_buffer.clear_on_free is set. Pages
+ * Zeroes the buffer's bytes first if &bpa_buffer.clear_on_free is set. Pages
  * that no other buffer touches become available to the shrinker; a page
  * shared with a live neighbour stays in use.
  *
  * Context: Process or atomic context, not interrupt context.
  */
-void pr_alloc_free_buf(struct pr_alloc *alloc, struct pr_buffer *buffer)
+void bpa_alloc_free_buf(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 {
 	spin_lock(&alloc->lock);
 	/* A double free would corrupt both trees. */
@@ -522,22 +522,22 @@ void pr_alloc_free_buf(struct pr_alloc *alloc, struct pr_buffer *buffer)
 		spin_unlock(&alloc->lock);
 		return;
 	}
-	pr_clear_on_free_locked(alloc, buffer);
-	pr_free_buf_locked(alloc, buffer);
+	bpa_clear_on_free_locked(alloc, buffer);
+	bpa_free_buf_locked(alloc, buffer);
 	spin_unlock(&alloc->lock);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_free_buf, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_free_buf, PAGE_RANGE_NS);
 
 /* Offset in the range of bytes [offset, + bytes) of @buffer, if inside. */
-static int pr_buffer_offset(struct pr_alloc *alloc, struct pr_buffer *buffer,
-			    size_t offset, size_t bytes, size_t *range_off)
+static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
+			     size_t offset, size_t bytes, size_t *range_off)
 {
 	size_t end;
 	int ret = 0;
 
 	spin_lock(&alloc->lock);
 	if (buffer->free || check_add_overflow(offset, bytes, &end) ||
-	    end > pr_buffer_size_locked(alloc, buffer))
+	    end > bpa_buffer_size_locked(alloc, buffer))
 		ret = -EINVAL;
 	else
 		*range_off = buffer->user_data - alloc->buffer + offset;
@@ -546,7 +546,7 @@ static int pr_buffer_offset(struct pr_alloc *alloc, struct pr_buffer *buffer,
 }
 
 /**
- * pr_alloc_copy_user_to_buffer() - copy user memory into a buffer
+ * bpa_alloc_copy_user_to_buffer() - copy user memory into a buffer
  * @alloc: the allocator
  * @buffer: an allocated buffer
  * @offset: byte offset in the buffer
@@ -557,22 +557,22 @@ static int pr_buffer_offset(struct pr_alloc *alloc, struct pr_buffer *buffer,
  * Return: 0, -EINVAL if the bytes are not inside the buffer, -EFAULT if
  * @from cannot be read.
  */
-int pr_alloc_copy_user_to_buffer(struct pr_alloc *alloc,
-				 struct pr_buffer *buffer, size_t offset,
+int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,
+				  struct bpa_buffer *buffer, size_t offset,
 				 const void __user *from, size_t bytes)
 {
 	size_t off;
 	int ret;
 
-	ret = pr_buffer_offset(alloc, buffer, offset, bytes, &off);
+	ret = bpa_buffer_offset(alloc, buffer, offset, bytes, &off);
 	if (ret)
 		return ret;
 	return page_range_copy_from_user(&alloc->range, off, from, bytes);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_copy_to_buffer() - copy kernel memory into a buffer
+ * bpa_alloc_copy_to_buffer() - copy kernel memory into a buffer
  * @alloc: the allocator
  * @buffer: an allocated buffer
  * @offset: byte offset in the buffer
@@ -583,21 +583,21 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
  * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
  * -EFAULT if a page is missing (the buffer was not made present).
  */
-int pr_alloc_copy_to_buffer(struct pr_alloc *alloc, struct pr_buffer *buffer,
-			    size_t offset, const void *from, size_t bytes)
+int bpa_alloc_copy_to_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
+			     size_t offset, const void *from, size_t bytes)
 {
 	size_t off;
 	int ret;
 
-	ret = pr_buffer_offset(alloc, buffer, offset, bytes, &off);
+	ret = bpa_buffer_offset(alloc, buffer, offset, bytes, &off);
 	if (ret)
 		return ret;
 	return page_range_write(&alloc->range, off, from, bytes);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_to_buffer, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_to_buffer, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_copy_from_buffer() - copy bytes of a buffer into kernel memory
+ * bpa_alloc_copy_from_buffer() - copy bytes of a buffer into kernel memory
  * @alloc: the allocator
  * @to: kernel destination
  * @buffer: an allocated buffer
@@ -608,29 +608,29 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_to_buffer, PAGE_RANGE_NS);
  * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
  * -EFAULT if a page is missing (the buffer was not made present).
  */
-int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
-			      struct pr_buffer *buffer, size_t offset,
+int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
+			       struct bpa_buffer *buffer, size_t offset,
 			      size_t bytes)
 {
 	size_t off;
 	int ret;
 
-	ret = pr_buffer_offset(alloc, buffer, offset, bytes, &off);
+	ret = bpa_buffer_offset(alloc, buffer, offset, bytes, &off);
 	if (ret)
 		return ret;
 	return page_range_read(&alloc->range, off, to, bytes);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_copy_from_buffer, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_from_buffer, PAGE_RANGE_NS);
 
 /* A copy of the VMA (a refused mremap, fork after MADV_DOFORK) is not ours. */
-static void pr_alloc_vma_open(struct vm_area_struct *vma)
+static void bpa_alloc_vma_open(struct vm_area_struct *vma)
 {
 	vma->vm_private_data = NULL;
 }
 
-static void pr_alloc_vma_close(struct vm_area_struct *vma)
+static void bpa_alloc_vma_close(struct vm_area_struct *vma)
 {
-	struct pr_alloc *alloc = vma->vm_private_data;
+	struct bpa_alloc *alloc = vma->vm_private_data;
 
 	if (!alloc)
 		return;
@@ -646,38 +646,38 @@ static void pr_alloc_vma_close(struct vm_area_struct *vma)
 }
 
 /* Pages are inserted by the allocator only; anything else is a bug. */
-static vm_fault_t pr_alloc_vm_fault(struct vm_fault *vmf)
+static vm_fault_t bpa_alloc_vm_fault(struct vm_fault *vmf)
 {
 	return VM_FAULT_SIGBUS;
 }
 
 /* The range's addresses must stay true: no moving, no splitting. */
-static int pr_alloc_vma_mremap(struct vm_area_struct *vma)
+static int bpa_alloc_vma_mremap(struct vm_area_struct *vma)
 {
 	return -EINVAL;
 }
 
-static int pr_alloc_vma_may_split(struct vm_area_struct *vma,
-				  unsigned long addr)
+static int bpa_alloc_vma_may_split(struct vm_area_struct *vma,
+				   unsigned long addr)
 {
 	return -EINVAL;
 }
 
-static const struct vm_operations_struct pr_alloc_vm_ops = {
-	.open = pr_alloc_vma_open,
-	.close = pr_alloc_vma_close,
-	.fault = pr_alloc_vm_fault,
-	.mremap = pr_alloc_vma_mremap,
-	.may_split = pr_alloc_vma_may_split,
+static const struct vm_operations_struct bpa_alloc_vm_ops = {
+	.open = bpa_alloc_vma_open,
+	.close = bpa_alloc_vma_close,
+	.fault = bpa_alloc_vm_fault,
+	.mremap = bpa_alloc_vma_mremap,
+	.may_split = bpa_alloc_vma_may_split,
 };
 
-static void pr_alloc_print_buffers(struct seq_file *m, struct pr_alloc *alloc)
+static void bpa_alloc_print_buffers(struct seq_file *m, struct bpa_alloc *alloc)
 {
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 
 	spin_lock(&alloc->lock);
 	list_for_each_entry(buffer, &alloc->buffers, entry) {
-		size_t size = pr_buffer_size_locked(alloc, buffer);
+		size_t size = bpa_buffer_size_locked(alloc, buffer);
 
 		if (buffer->free) {
 			seq_printf(m, "  free      offset %lu size %zu\n",
@@ -695,11 +695,11 @@ static void pr_alloc_print_buffers(struct seq_file *m, struct pr_alloc *alloc)
 	spin_unlock(&alloc->lock);
 }
 
-static void pr_alloc_print_summary(struct seq_file *m, struct pr_alloc *alloc)
+static void bpa_alloc_print_summary(struct seq_file *m, struct bpa_alloc *alloc)
 {
-	struct pr_alloc_stats st;
+	struct bpa_alloc_stats st;
 
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	seq_printf(m, "pid %d: area %zu bytes, %zu buffers allocated, %zu free (%zu bytes), free async space %zu\n",
 		   alloc->pid, st.pages_total << PAGE_SHIFT,
 		   st.buffers_allocated, st.buffers_free, st.free_space,
@@ -709,77 +709,77 @@ static void pr_alloc_print_summary(struct seq_file *m, struct pr_alloc *alloc)
 		   st.pages_free, st.pages_high);
 }
 
-static int pr_alloc_show(struct seq_file *m, void *unused)
+static int bpa_alloc_show(struct seq_file *m, void *unused)
 {
-	struct pr_alloc *alloc = m->private;
+	struct bpa_alloc *alloc = m->private;
 
-	pr_alloc_print_summary(m, alloc);
-	pr_alloc_print_buffers(m, alloc);
+	bpa_alloc_print_summary(m, alloc);
+	bpa_alloc_print_buffers(m, alloc);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(pr_alloc);
+DEFINE_SHOW_ATTRIBUTE(bpa_alloc);
 
-static int pr_allocators_show(struct seq_file *m, void *unused)
+static int bpa_allocators_show(struct seq_file *m, void *unused)
 {
-	struct pr_alloc *alloc;
+	struct bpa_alloc *alloc;
 
-	mutex_lock(&pr_alloc_list_lock);
-	list_for_each_entry(alloc, &pr_alloc_list, node)
-		pr_alloc_print_summary(m, alloc);
-	mutex_unlock(&pr_alloc_list_lock);
+	mutex_lock(&bpa_alloc_list_lock);
+	list_for_each_entry(alloc, &bpa_alloc_list, node)
+		bpa_alloc_print_summary(m, alloc);
+	mutex_unlock(&bpa_alloc_list_lock);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(pr_allocators);
+DEFINE_SHOW_ATTRIBUTE(bpa_allocators);
 
 /**
- * pr_alloc_module_init() - set up what all allocators share
+ * bpa_alloc_module_init() - set up what all allocators share
  *
  * Creates binder_page_range/ in debugfs with a file "allocators" that
  * summarises every allocator; each allocator adds a file of its own there.
  *
- * Context: Module init, before the first pr_alloc_init().
+ * Context: Module init, before the first bpa_alloc_init().
  * Return: the debugfs directory, for the module's own files (an error
  * pointer without debugfs, which debugfs_create_file() accepts).
  */
-struct dentry *pr_alloc_module_init(void)
+struct dentry *bpa_alloc_module_init(void)
 {
-	pr_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
-	debugfs_create_file("allocators", 0444, pr_debugfs_root, NULL,
-			    &pr_allocators_fops);
-	return pr_debugfs_root;
+	bpa_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
+	debugfs_create_file("allocators", 0444, bpa_debugfs_root, NULL,
+			    &bpa_allocators_fops);
+	return bpa_debugfs_root;
 }
 
 /**
- * pr_alloc_nr_buffers() - allocated buffers of every allocator
+ * bpa_alloc_nr_buffers() - allocated buffers of every allocator
  *
  * A sum over the CPUs, exact when no allocation or free runs meanwhile.
  *
  * Context: Any context.
  * Return: the number of buffers allocated and not yet freed.
  */
-unsigned long pr_alloc_nr_buffers(void)
+unsigned long bpa_alloc_nr_buffers(void)
 {
 	long sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu(pr_nr_buffers, cpu);
+		sum += per_cpu(bpa_nr_buffers, cpu);
 	return sum;
 }
 
 /**
- * pr_alloc_module_exit() - undo pr_alloc_module_init()
+ * bpa_alloc_module_exit() - undo bpa_alloc_module_init()
  *
- * Context: Module exit, after the last pr_alloc_release().
+ * Context: Module exit, after the last bpa_alloc_release().
  */
-void pr_alloc_module_exit(void)
+void bpa_alloc_module_exit(void)
 {
-	debugfs_remove_recursive(pr_debugfs_root);
-	pr_debugfs_root = NULL;
+	debugfs_remove_recursive(bpa_debugfs_root);
+	bpa_debugfs_root = NULL;
 }
 
 /**
- * pr_alloc_init() - initialise an allocator for the current process
+ * bpa_alloc_init() - initialise an allocator for the current process
  * @alloc: the allocator, embedded in the caller's per-process structure
  * @prs: the shrinker for its pages
  *
@@ -789,14 +789,14 @@ void pr_alloc_module_exit(void)
  * Context: Process context of the owner; not under the mmap lock.
  * Return: 0, or -ESRCH if current has no mm.
  */
-int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
+int bpa_alloc_init(struct bpa_alloc *alloc, struct page_range_shrinker *prs)
 {
 	char name[32];
 	int ret;
 
 	memset(alloc, 0, sizeof(*alloc));
 	spin_lock_init(&alloc->lock);
-	/* Our lock is the range's: see pr_alloc's kernel-doc. */
+	/* Our lock is the range's: see bpa_alloc's kernel-doc. */
 	ret = page_range_init(&alloc->range, prs, &alloc->lock);
 	if (ret)
 		return ret;
@@ -806,22 +806,22 @@ int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs)
 	alloc->allocated_buffers = RB_ROOT;
 	alloc->pid = current->tgid;
 
-	mutex_lock(&pr_alloc_list_lock);
-	list_add_tail(&alloc->node, &pr_alloc_list);
-	mutex_unlock(&pr_alloc_list_lock);
-	if (pr_debugfs_root) {
+	mutex_lock(&bpa_alloc_list_lock);
+	list_add_tail(&alloc->node, &bpa_alloc_list);
+	mutex_unlock(&bpa_alloc_list_lock);
+	if (bpa_debugfs_root) {
 		snprintf(name, sizeof(name), "%d-%d", alloc->pid,
-			 atomic_inc_return(&pr_alloc_ids));
+			 atomic_inc_return(&bpa_alloc_ids));
 		alloc->debugfs = debugfs_create_file(name, 0444,
-						     pr_debugfs_root, alloc,
-						     &pr_alloc_fops);
+						     bpa_debugfs_root, alloc,
+						     &bpa_alloc_fops);
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_init, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_init, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_mmap() - set up the area in the caller's mmap handler
+ * bpa_alloc_mmap() - set up the area in the caller's mmap handler
  * @alloc: the allocator
  * @vma: the new VMA
  *
@@ -838,9 +838,9 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_init, PAGE_RANGE_NS);
  * non-zero offset or a VMA of another mm; -EBUSY if the allocator was
  * mapped before; -ENOMEM.
  */
-int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
+int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 {
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 	u16 *page_refs;
 	size_t size;
 	int ret;
@@ -884,13 +884,13 @@ int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma)
 	list_add(&buffer->entry, &alloc->buffers);
 	/* Callers that turn an offset into an address read it unlocked. */
 	WRITE_ONCE(alloc->buffer, vma->vm_start);
-	pr_insert_free_buffer(alloc, buffer);
+	bpa_insert_free_buffer(alloc, buffer);
 	/* Lets allocations in. */
 	WRITE_ONCE(alloc->mapped, true);
 	spin_unlock(&alloc->lock);
 
 	vma->vm_private_data = alloc;
-	vma->vm_ops = &pr_alloc_vm_ops;
+	vma->vm_ops = &bpa_alloc_vm_ops;
 	return 0;
 
 err_free:
@@ -898,10 +898,10 @@ err_free:
 	kfree(buffer);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_mmap, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_mmap, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_release() - free every buffer, the pages and the page range
+ * bpa_alloc_release() - free every buffer, the pages and the page range
  * @alloc: the allocator; nothing may use it concurrently or afterwards
  *
  * The deferred release of an owner that went away: buffers still
@@ -911,22 +911,22 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_mmap, PAGE_RANGE_NS);
  * Context: Process context; may sleep; after the area's VMA was closed
  * (the file's ->release, or later).
  */
-void pr_alloc_release(struct pr_alloc *alloc)
+void bpa_alloc_release(struct bpa_alloc *alloc)
 {
-	struct pr_buffer *buffer, *tmp;
+	struct bpa_buffer *buffer, *tmp;
 	struct rb_node *n;
 
 	/* Waits for readers of the file; nobody finds us in the list after. */
 	debugfs_remove(alloc->debugfs);
-	mutex_lock(&pr_alloc_list_lock);
+	mutex_lock(&bpa_alloc_list_lock);
 	list_del(&alloc->node);
-	mutex_unlock(&pr_alloc_list_lock);
+	mutex_unlock(&bpa_alloc_list_lock);
 
 	spin_lock(&alloc->lock);
 	while ((n = rb_first(&alloc->allocated_buffers))) {
-		buffer = rb_entry(n, struct pr_buffer, rb_node);
-		pr_clear_on_free_locked(alloc, buffer);
-		pr_free_buf_locked(alloc, buffer);
+		buffer = rb_entry(n, struct bpa_buffer, rb_node);
+		bpa_clear_on_free_locked(alloc, buffer);
+		bpa_free_buf_locked(alloc, buffer);
 		/*
 		 * Up to 512K buffers: let others in between. Safe to drop the
 		 * lock: nobody allocates or frees any more (the owner is
@@ -950,10 +950,10 @@ void pr_alloc_release(struct pr_alloc *alloc)
 	kvfree(alloc->page_refs);
 	alloc->page_refs = NULL;
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_release, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_release, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_get_stats() - take a snapshot of the allocator's state
+ * bpa_alloc_get_stats() - take a snapshot of the allocator's state
  * @alloc: the allocator
  * @stats: filled in
  *
@@ -962,7 +962,7 @@ EXPORT_SYMBOL_NS_GPL(pr_alloc_release, PAGE_RANGE_NS);
  *
  * Context: Process or atomic context, not interrupt context.
  */
-void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats)
+void bpa_alloc_get_stats(struct bpa_alloc *alloc, struct bpa_alloc_stats *stats)
 {
 	memset(stats, 0, sizeof(*stats));
 	stats->pages_total = page_range_num_pages(&alloc->range);
@@ -979,17 +979,17 @@ void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats)
 	stats->pages_high = alloc->pages_high;
 	spin_unlock(&alloc->lock);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_get_stats, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_get_stats, PAGE_RANGE_NS);
 
 /**
- * pr_alloc_area_size() - size of the area
+ * bpa_alloc_area_size() - size of the area
  * @alloc: the allocator
  *
  * Context: Any context.
  * Return: the bytes of the area, 0 until it is mapped.
  */
-size_t pr_alloc_area_size(struct pr_alloc *alloc)
+size_t bpa_alloc_area_size(struct bpa_alloc *alloc)
 {
 	return READ_ONCE(alloc->buffer_size);
 }
-EXPORT_SYMBOL_NS_GPL(pr_alloc_area_size, PAGE_RANGE_NS);
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_area_size, PAGE_RANGE_NS);

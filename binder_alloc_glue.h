@@ -7,8 +7,8 @@
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _BINDER_PAGE_RANGE_ALLOC_H
-#define _BINDER_PAGE_RANGE_ALLOC_H
+#ifndef _BINDER_ALLOC_GLUE_H
+#define _BINDER_ALLOC_GLUE_H
 
 #include <linux/list.h>
 #include <linux/rbtree.h>
@@ -21,10 +21,10 @@ struct dentry;
 struct vm_area_struct;
 
 /**
- * struct pr_buffer - one buffer of an allocator's area
- * @entry: in &pr_alloc.buffers, which covers the area in address order
- * @rb_node: in &pr_alloc.free_buffers (by size, then address) while free,
- *	in &pr_alloc.allocated_buffers (by address) while allocated
+ * struct bpa_buffer - one buffer of an allocator's area
+ * @entry: in &bpa_alloc.buffers, which covers the area in address order
+ * @rb_node: in &bpa_alloc.free_buffers (by size, then address) while free,
+ *	in &bpa_alloc.allocated_buffers (by address) while allocated
  * @free: the buffer is free
  * @async: allocated from the async space
  * @allow_user_free: userspace may free the buffer (it was delivered)
@@ -42,12 +42,12 @@ struct vm_area_struct;
  * A buffer's size is implicit: it extends to the next buffer's start, or
  * to the end of the area. The allocator owns @entry, @rb_node, @free,
  * @async, @user_data, @debug_id and @pid, and changes @allow_user_free
- * under &pr_alloc.lock; the owner of an allocated buffer sets the sizes,
+ * under &bpa_alloc.lock; the owner of an allocated buffer sets the sizes,
  * @clear_on_free and (with the lock, once the buffer is delivered)
  * @allow_user_free. Flags are separate bytes, so that writes to one never
  * race with writes to another.
  */
-struct pr_buffer {
+struct bpa_buffer {
 	struct list_head entry;
 	struct rb_node rb_node;
 	bool free;
@@ -64,7 +64,7 @@ struct pr_buffer {
 };
 
 /**
- * struct pr_alloc - the buffer allocator of one process
+ * struct bpa_alloc - the buffer allocator of one process
  * @lock: protects the buffers, the trees, @page_refs and the accounting;
  *	@buffer, @buffer_size and @mapped are set under it once, at mmap.
  *	It is also @range's lock (see page_range_init()), so that taking a
@@ -83,7 +83,7 @@ struct pr_buffer {
  * @pages_high: the most pages ever used at once
  * @pages_used: pages touched by some allocated buffer
  * @nr_allocated: buffers in @allocated_buffers
- * @next_debug_id: the last &pr_buffer.debug_id given out
+ * @next_debug_id: the last &bpa_buffer.debug_id given out
  * @nr_free: buffers in @free_buffers
  * @allocated_bytes: bytes of the allocated buffers, their full sizes
  * @mapped: an area was mapped (it may be closed since)
@@ -92,7 +92,7 @@ struct pr_buffer {
  * @node: in the global list of allocators, for debugfs (under its mutex)
  * @debugfs: this allocator's debugfs file
  */
-struct pr_alloc {
+struct bpa_alloc {
 	spinlock_t lock;	/* see kernel-doc above */
 	struct page_range range;
 	unsigned long buffer;
@@ -101,7 +101,7 @@ struct pr_alloc {
 	struct rb_root free_buffers;
 	struct rb_root allocated_buffers;
 	size_t free_async_space;
-	struct pr_buffer *spare;
+	struct bpa_buffer *spare;
 	u16 *page_refs;
 	size_t pages_high;
 	size_t pages_used;
@@ -117,7 +117,7 @@ struct pr_alloc {
 };
 
 /**
- * struct pr_alloc_stats - a snapshot of an allocator's state
+ * struct bpa_alloc_stats - a snapshot of an allocator's state
  * @pages_total: pages of the area
  * @pages_used: pages in the USED state
  * @pages_available: pages on the shrinker's LRU
@@ -128,7 +128,7 @@ struct pr_alloc {
  * @free_space: bytes in free buffers
  * @free_async_space: bytes left for async buffers
  */
-struct pr_alloc_stats {
+struct bpa_alloc_stats {
 	size_t pages_total;
 	size_t pages_used;
 	size_t pages_available;
@@ -140,36 +140,36 @@ struct pr_alloc_stats {
 	size_t free_async_space;
 };
 
-int pr_alloc_init(struct pr_alloc *alloc, struct page_range_shrinker *prs);
-int pr_alloc_mmap(struct pr_alloc *alloc, struct vm_area_struct *vma);
-void pr_alloc_release(struct pr_alloc *alloc);
+int bpa_alloc_init(struct bpa_alloc *alloc, struct page_range_shrinker *prs);
+int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma);
+void bpa_alloc_release(struct bpa_alloc *alloc);
 
-struct pr_buffer *pr_alloc_new_buf(struct pr_alloc *alloc, size_t data_size,
-				   size_t offsets_size, size_t extra_size,
+struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
+				     size_t offsets_size, size_t extra_size,
 				   bool is_async);
-void pr_alloc_free_buf(struct pr_alloc *alloc, struct pr_buffer *buffer);
-struct pr_buffer *pr_alloc_prepare_to_free(struct pr_alloc *alloc,
-					   unsigned long user_ptr);
-size_t pr_buffer_size(struct pr_alloc *alloc, struct pr_buffer *buffer);
+void bpa_alloc_free_buf(struct bpa_alloc *alloc, struct bpa_buffer *buffer);
+struct bpa_buffer *bpa_alloc_prepare_to_free(struct bpa_alloc *alloc,
+					     unsigned long user_ptr);
+size_t bpa_buffer_size(struct bpa_alloc *alloc, struct bpa_buffer *buffer);
 
-int pr_alloc_copy_user_to_buffer(struct pr_alloc *alloc,
-				 struct pr_buffer *buffer, size_t offset,
+int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,
+				  struct bpa_buffer *buffer, size_t offset,
 				 const void __user *from, size_t bytes);
-int pr_alloc_copy_to_buffer(struct pr_alloc *alloc, struct pr_buffer *buffer,
-			    size_t offset, const void *from, size_t bytes);
-int pr_alloc_copy_from_buffer(struct pr_alloc *alloc, void *to,
-			      struct pr_buffer *buffer, size_t offset,
+int bpa_alloc_copy_to_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
+			     size_t offset, const void *from, size_t bytes);
+int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
+			       struct bpa_buffer *buffer, size_t offset,
 			      size_t bytes);
 
-void pr_alloc_get_stats(struct pr_alloc *alloc, struct pr_alloc_stats *stats);
-size_t pr_alloc_area_size(struct pr_alloc *alloc);
-void pr_alloc_release_to_user(struct pr_alloc *alloc,
-			      struct pr_buffer *buffer);
+void bpa_alloc_get_stats(struct bpa_alloc *alloc, struct bpa_alloc_stats *stats);
+size_t bpa_alloc_area_size(struct bpa_alloc *alloc);
+void bpa_alloc_release_to_user(struct bpa_alloc *alloc,
+			       struct bpa_buffer *buffer);
 
-unsigned long pr_alloc_nr_buffers(void);
+unsigned long bpa_alloc_nr_buffers(void);
 
 /* For this module's init and exit only. */
-struct dentry *pr_alloc_module_init(void);
-void pr_alloc_module_exit(void);
+struct dentry *bpa_alloc_module_init(void);
+void bpa_alloc_module_exit(void);
 
-#endif /* _BINDER_PAGE_RANGE_ALLOC_H */
+#endif /* _BINDER_ALLOC_GLUE_H */

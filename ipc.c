@@ -98,7 +98,7 @@
 struct bpr_proc {
 	struct kref ref;
 	atomic_t active;
-	struct pr_alloc alloc;
+	struct bpa_alloc alloc;
 	kuid_t euid;
 	spinlock_t lock;	/* see kernel-doc above */
 	wait_queue_head_t wait;
@@ -159,7 +159,7 @@ struct bpr_txn {
 	bool done;
 	bool abandoned;
 	int status;
-	struct pr_buffer *reply;
+	struct bpa_buffer *reply;
 	u64 reply_size;
 	u32 reply_from;
 	struct pid *reply_pid;
@@ -179,7 +179,7 @@ struct bpr_txn {
  */
 struct bpr_msg {
 	struct list_head entry;
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 	u64 size;
 	u32 sender;
 	u32 flags;
@@ -198,7 +198,7 @@ struct bpr_msg {
  * owns it.
  */
 struct bpr_out {
-	struct pr_buffer *reply;
+	struct bpa_buffer *reply;
 	struct bpr_msg *msg;
 };
 
@@ -244,7 +244,7 @@ static void bpr_proc_release_work(struct work_struct *work)
 	struct bpr_quota *quota;
 	unsigned long uid;
 
-	pr_alloc_release(&proc->alloc);
+	bpa_alloc_release(&proc->alloc);
 	xa_for_each(&proc->quotas, uid, quota)
 		kfree(quota);
 	xa_destroy(&proc->quotas);
@@ -283,10 +283,10 @@ static void bpr_txn_put(struct bpr_txn *txn)
 }
 
 /* Free a buffer whose bytes nobody was meant to see: zero them first. */
-static void bpr_free_unseen(struct pr_alloc *alloc, struct pr_buffer *buffer)
+static void bpr_free_unseen(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 {
 	buffer->clear_on_free = true;
-	pr_alloc_free_buf(alloc, buffer);
+	bpa_alloc_free_buf(alloc, buffer);
 }
 
 /*
@@ -295,7 +295,7 @@ static void bpr_free_unseen(struct pr_alloc *alloc, struct pr_buffer *buffer)
  * Returns 0, or -ECONNRESET if the sender stopped waiting.
  */
 static int bpr_txn_finish(struct bpr_txn *txn, int status,
-			  struct pr_buffer *reply, u64 size)
+			  struct bpa_buffer *reply, u64 size)
 {
 	bool abandoned;
 
@@ -332,7 +332,7 @@ static int bpr_txn_finish(struct bpr_txn *txn, int status,
  */
 static void bpr_txn_abandon(struct bpr_proc *proc, struct bpr_txn *txn)
 {
-	struct pr_buffer *reply;
+	struct bpa_buffer *reply;
 
 	spin_lock(&txn->lock);
 	txn->abandoned = true;
@@ -436,7 +436,7 @@ static struct bpr_quota *bpr_quota_get(struct bpr_proc *to)
 static int bpr_quota_charge(struct bpr_proc *to, struct bpr_quota *quota,
 			    u64 size)
 {
-	u64 limit = pr_alloc_area_size(&to->alloc) >> BPR_USER_AREA_SHIFT;
+	u64 limit = bpa_alloc_area_size(&to->alloc) >> BPR_USER_AREA_SHIFT;
 	int ret = 0;
 
 	if (!quota)
@@ -469,22 +469,22 @@ static void bpr_quota_uncharge(struct bpr_proc *to, struct bpr_quota *quota,
  * user address @data into it: the one copy of a message. The caller pins
  * @to's area. Bytes of a failed copy are zeroed before the space is reused.
  */
-static struct pr_buffer *bpr_copy_in(struct bpr_proc *to, u64 data, u64 size,
-				     bool async)
+static struct bpa_buffer *bpr_copy_in(struct bpr_proc *to, u64 data, u64 size,
+				      bool async)
 {
-	struct pr_buffer *buffer;
-	size_t area = pr_alloc_area_size(&to->alloc);
+	struct bpa_buffer *buffer;
+	size_t area = bpa_alloc_area_size(&to->alloc);
 	int ret;
 
 	if (!area)
 		return ERR_PTR(-ESRCH);
 	if (size > area)
 		return ERR_PTR(-EMSGSIZE);
-	buffer = pr_alloc_new_buf(&to->alloc, size, 0, 0, async);
+	buffer = bpa_alloc_new_buf(&to->alloc, size, 0, 0, async);
 	if (IS_ERR(buffer))
 		return buffer;
-	ret = pr_alloc_copy_user_to_buffer(&to->alloc, buffer, 0,
-					   u64_to_user_ptr(data), size);
+	ret = bpa_alloc_copy_user_to_buffer(&to->alloc, buffer, 0,
+					    u64_to_user_ptr(data), size);
 	if (ret) {
 		bpr_free_unseen(&to->alloc, buffer);
 		return ERR_PTR(ret);
@@ -500,7 +500,7 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 		       struct bpr_txn *txn)
 {
 	bool oneway = send->flags & BPR_SEND_ONEWAY;
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 	struct bpr_quota *quota;
 	struct bpr_proc *target;
 	struct bpr_msg *msg;
@@ -514,7 +514,7 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 	if (!bpr_area_get(target))
 		goto err_put_target;
 	/* Unmapped, or a message that could never fit. */
-	area = pr_alloc_area_size(&target->alloc);
+	area = bpa_alloc_area_size(&target->alloc);
 	ret = !area ? -ESRCH : send->size > area ? -EMSGSIZE : 0;
 	if (ret)
 		goto err_put_area;
@@ -594,7 +594,7 @@ err_put_target:
 }
 
 /* Describe a buffer of @proc's area for userspace, as @proc sees things. */
-static void bpr_describe(struct bpr_proc *proc, struct pr_buffer *buffer,
+static void bpr_describe(struct bpr_proc *proc, struct bpa_buffer *buffer,
 			 u64 size, u32 sender, u32 flags, u64 txn,
 			 struct pid *pid, kuid_t euid,
 			 struct bpr_message *out)
@@ -639,7 +639,7 @@ static int bpr_transact(struct bpr_proc *proc, struct bpr_write_read *wr,
 			struct bpr_out *out)
 {
 	unsigned long tid = bpr_tid();
-	struct pr_buffer *reply;
+	struct bpa_buffer *reply;
 	struct bpr_txn *txn;
 	int ret, status;
 
@@ -846,7 +846,7 @@ static bool bpr_peer_error(int err)
 static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
 		     int *status)
 {
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 	struct bpr_proc *sender;
 	struct bpr_txn *txn;
 	bool abandoned;
@@ -906,20 +906,20 @@ out:
 
 static int bpr_free(struct bpr_proc *proc, u64 offset)
 {
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 
-	if (offset >= pr_alloc_area_size(&proc->alloc))
+	if (offset >= bpa_alloc_area_size(&proc->alloc))
 		return -EINVAL;
 	/*
 	 * A racing mmap() publishes the size before the start: with the old
 	 * start (0), no buffer is found and the offset is refused.
 	 */
-	buffer = pr_alloc_prepare_to_free(&proc->alloc,
-					  READ_ONCE(proc->alloc.buffer) + offset);
+	buffer = bpa_alloc_prepare_to_free(&proc->alloc,
+					   READ_ONCE(proc->alloc.buffer) + offset);
 	if (IS_ERR(buffer))
 		return PTR_ERR(buffer);
 	bpr_quota_uncharge(proc, buffer->private, buffer->data_size);
-	pr_alloc_free_buf(&proc->alloc, buffer);
+	bpa_alloc_free_buf(&proc->alloc, buffer);
 	return 0;
 }
 
@@ -929,10 +929,10 @@ static void bpr_out_commit(struct bpr_proc *proc, struct bpr_out *out)
 	struct bpr_msg *msg = out->msg;
 
 	if (out->reply)
-		pr_alloc_release_to_user(&proc->alloc, out->reply);
+		bpa_alloc_release_to_user(&proc->alloc, out->reply);
 	if (!msg)
 		return;
-	pr_alloc_release_to_user(&proc->alloc, msg->buffer);
+	bpa_alloc_release_to_user(&proc->alloc, msg->buffer);
 	if (msg->txn) {
 		/* The message's reference moves to the pending tree. */
 		spin_lock(&proc->lock);
@@ -952,7 +952,7 @@ static void bpr_out_abort(struct bpr_proc *proc, struct bpr_out *out)
 	if (out->reply) {
 		bpr_quota_uncharge(proc, out->reply->private,
 				   out->reply->data_size);
-		pr_alloc_free_buf(&proc->alloc, out->reply);
+		bpa_alloc_free_buf(&proc->alloc, out->reply);
 	}
 	if (out->msg) {
 		spin_lock(&proc->lock);
@@ -1114,9 +1114,9 @@ static int bpr_ioctl_receive(struct bpr_proc *proc, struct file *file,
 
 static void bpr_get_stats(struct bpr_proc *proc, struct bpr_stats *st)
 {
-	struct pr_alloc_stats as;
+	struct bpa_alloc_stats as;
 
-	pr_alloc_get_stats(&proc->alloc, &as);
+	bpa_alloc_get_stats(&proc->alloc, &as);
 	memset(st, 0, sizeof(*st));
 	st->pages_total = as.pages_total;
 	st->pages_used = as.pages_used;
@@ -1208,7 +1208,7 @@ static int bpr_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct bpr_proc *proc = file->private_data;
 
-	return pr_alloc_mmap(&proc->alloc, vma);
+	return bpa_alloc_mmap(&proc->alloc, vma);
 }
 
 static __poll_t bpr_poll(struct file *file, poll_table *wait)
@@ -1232,7 +1232,7 @@ static int bpr_open(struct inode *inode, struct file *file)
 	proc = kzalloc(sizeof(*proc), GFP_KERNEL_ACCOUNT);
 	if (!proc)
 		return -ENOMEM;
-	ret = pr_alloc_init(&proc->alloc, &bpr_shrinker);
+	ret = bpa_alloc_init(&proc->alloc, &bpr_shrinker);
 	if (ret) {
 		kfree(proc);
 		return ret;
@@ -1313,7 +1313,7 @@ static int bpr_release(struct inode *inode, struct file *file)
 			bpr_txn_finish(msg->txn, -ECONNRESET, NULL, 0);
 			bpr_txn_put(msg->txn);
 		}
-		pr_alloc_free_buf(&proc->alloc, msg->buffer);
+		bpa_alloc_free_buf(&proc->alloc, msg->buffer);
 		bpr_msg_free(msg);
 	}
 	xa_for_each(&proc->waiting, tid, txn) {
@@ -1349,7 +1349,7 @@ static int bpr_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "areas %ld\n", atomic_long_read(&bpr_nr_areas));
 	seq_printf(m, "transactions %ld\n", atomic_long_read(&bpr_nr_txns));
 	seq_printf(m, "messages %ld\n", atomic_long_read(&bpr_nr_msgs));
-	seq_printf(m, "buffers %lu\n", pr_alloc_nr_buffers());
+	seq_printf(m, "buffers %lu\n", bpa_alloc_nr_buffers());
 	seq_printf(m, "pages %lu\n",
 		   page_range_shrinker_nr_pages(&bpr_shrinker));
 	return 0;
@@ -1377,7 +1377,7 @@ static int __init bpr_init(void)
 		ret = -ENOMEM;
 		goto err_shrinker;
 	}
-	dir = pr_alloc_module_init();
+	dir = bpa_alloc_module_init();
 	debugfs_create_file("stats", 0444, dir, NULL, &bpr_stats_fops);
 	ret = misc_register(&bpr_miscdev);
 	if (ret)
@@ -1385,7 +1385,7 @@ static int __init bpr_init(void)
 	return 0;
 
 err_wq:
-	pr_alloc_module_exit();
+	bpa_alloc_module_exit();
 	destroy_workqueue(bpr_wq);
 err_shrinker:
 	page_range_shrinker_unregister(&bpr_shrinker);
@@ -1401,7 +1401,7 @@ static void __exit bpr_exit(void)
 {
 	misc_deregister(&bpr_miscdev);
 	destroy_workqueue(bpr_wq);
-	pr_alloc_module_exit();
+	bpa_alloc_module_exit();
 	page_range_shrinker_unregister(&bpr_shrinker);
 	kmem_cache_destroy(bpr_txn_cache);
 	kmem_cache_destroy(bpr_msg_cache);

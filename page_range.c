@@ -45,8 +45,8 @@
 
 /* For probes in other modules, such as the KUnit tests. */
 EXPORT_TRACEPOINT_SYMBOL_GPL(page_range_reclaim);
-EXPORT_TRACEPOINT_SYMBOL_GPL(pr_alloc_buf);
-EXPORT_TRACEPOINT_SYMBOL_GPL(pr_free_buf);
+EXPORT_TRACEPOINT_SYMBOL_GPL(bpa_alloc_buf);
+EXPORT_TRACEPOINT_SYMBOL_GPL(bpa_free_buf);
 
 /* Largest VMA a range covers, as in binder. */
 #define PAGE_RANGE_MAX_BYTES	SZ_4M

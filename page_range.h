@@ -8,8 +8,8 @@
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _BINDER_PAGE_RANGE_H
-#define _BINDER_PAGE_RANGE_H
+#ifndef _PAGE_RANGE_H
+#define _PAGE_RANGE_H
 
 #include <linux/atomic.h>
 #include <linux/list_lru.h>
@@ -136,4 +136,4 @@ size_t page_range_num_pages(struct page_range *range);
 void page_range_get_counts(struct page_range *range, size_t *used,
 			   size_t *available);
 
-#endif /* _BINDER_PAGE_RANGE_H */
+#endif /* _PAGE_RANGE_H */

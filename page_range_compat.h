@@ -12,8 +12,8 @@
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _BINDER_PAGE_RANGE_COMPAT_H
-#define _BINDER_PAGE_RANGE_COMPAT_H
+#ifndef _PAGE_RANGE_COMPAT_H
+#define _PAGE_RANGE_COMPAT_H
 
 #include <linux/version.h>
 
@@ -24,4 +24,4 @@
 /* A module that uses the API says MODULE_IMPORT_NS(PAGE_RANGE_NS). */
 #define PAGE_RANGE_NS BINDER_PAGE_RANGE
 
-#endif /* _BINDER_PAGE_RANGE_COMPAT_H */
+#endif /* _PAGE_RANGE_COMPAT_H */

@@ -5,8 +5,8 @@
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _BINDER_PAGE_RANGE_INTERNAL_H
-#define _BINDER_PAGE_RANGE_INTERNAL_H
+#ifndef _PAGE_RANGE_INTERNAL_H
+#define _PAGE_RANGE_INTERNAL_H
 
 #include "page_range.h"
 
@@ -33,4 +33,4 @@ struct page_range_page {
 int page_range_shrinker_prepare(struct page_range_shrinker *prs,
 				struct mem_cgroup *memcg);
 
-#endif /* _BINDER_PAGE_RANGE_INTERNAL_H */
+#endif /* _PAGE_RANGE_INTERNAL_H */

@@ -73,7 +73,7 @@ TRACE_EVENT(page_range_reclaim,
 	    TP_printk("pid=%d page=%zu zapped=%d",
 		      __entry->pid, __entry->index, __entry->zapped));
 
-DECLARE_EVENT_CLASS(pr_buffer_event,
+DECLARE_EVENT_CLASS(bpa_buffer_event,
 		    TP_PROTO(pid_t pid, unsigned int debug_id,
 			     unsigned long offset, size_t size, bool async),
 		    TP_ARGS(pid, debug_id, offset, size, async),
@@ -92,7 +92,7 @@ DECLARE_EVENT_CLASS(pr_buffer_event,
 			      __entry->size, __entry->async));
 
 /* A buffer was allocated; its pages are made present next. */
-DEFINE_EVENT(pr_buffer_event, pr_alloc_buf,
+DEFINE_EVENT(bpa_buffer_event, bpa_alloc_buf,
 	     TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
 		      size_t size, bool async),
 	     TP_ARGS(pid, debug_id, offset, size, async));
@@ -101,7 +101,7 @@ DEFINE_EVENT(pr_buffer_event, pr_alloc_buf,
  * A buffer is freed (or an allocation undone); pages no other buffer
  * touches become available.
  */
-DEFINE_EVENT(pr_buffer_event, pr_free_buf,
+DEFINE_EVENT(bpa_buffer_event, bpa_free_buf,
 	     TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
 		      size_t size, bool async),
 	     TP_ARGS(pid, debug_id, offset, size, async));

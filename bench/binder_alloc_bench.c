@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * binder_alloc's half of the page range benchmarks (see the driver's
- * bench/pr_bench.c): the same operations as the driver's allocator, on
+ * bench/page_range_bench.c): the same operations as the driver's allocator, on
  * upstream binder's binder_alloc, set up the way binder_mmap() sets it up.
  * Compiled in drivers/android/ (scripts/place-in-tree.sh copies it there)
  * because binder_alloc's functions are not exported.
@@ -17,7 +17,7 @@
 #include <linux/slab.h>
 
 #include "binder_alloc.h"
-#include "pr_bench.h"
+#include "page_range_bench.h"
 
 static void bab_vma_close(struct vm_area_struct *vma)
 {
@@ -114,7 +114,7 @@ static unsigned long bab_lru_count(void)
 	return list_lru_count(&binder_freelist);
 }
 
-const struct pr_bench_ops binder_alloc_bench_ops = {
+const struct prbench_ops binder_alloc_bench_ops = {
 	.name = "binder",
 	.create = bab_create,
 	.new_buf = bab_new_buf,

@@ -48,7 +48,7 @@ grep -qxF "$mline" "$parent/Makefile" || printf '%s\n' "$mline" >> "$parent/Make
 # The benchmarks' binder_alloc half (CONFIG_BINDER_PAGE_RANGE_BENCH) goes
 # next to binder_alloc.c, whose functions are not exported.
 if [ -f "$parent/binder_alloc.h" ]; then
-	"${sync[@]}" "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/pr_bench.h" "$parent/"
+	"${sync[@]}" "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/page_range_bench.h" "$parent/"
 	bline='obj-$(CONFIG_BINDER_PAGE_RANGE_BENCH)	+= binder_alloc_bench.o'
 	grep -qxF "$bline" "$parent/Makefile" || printf '%s\n' "$bline" >> "$parent/Makefile"
 fi

@@ -3,7 +3,7 @@
  * KUnit tests for the buffer allocator over the page range.
  *
  * As in the page range suite, each test maps a real area (an anon-inode
- * file whose mmap handler is pr_alloc_mmap()) into an mm attached to the
+ * file whose mmap handler is bpa_alloc_mmap()) into an mm attached to the
  * test thread, and checks page states, the shrinker's counts and what the
  * user mapping shows.
  *
@@ -26,9 +26,9 @@
 #include <linux/uaccess.h>
 
 #include "binder_alloc_glue.h"
-/* Only to hold a page past the release: see pr_alloc_test_release(). */
+/* Only to hold a page past the release: see bpa_alloc_test_release(). */
 #include "page_range_internal.h"
-#include "pr_kunit.h"
+#include "page_range_kunit_util.h"
 #include "trace.h"
 
 /* Pages of the area in most tests. */
@@ -38,13 +38,13 @@
 
 struct at_ctx {
 	struct page_range_shrinker prs;
-	struct pr_alloc alloc;
+	struct bpa_alloc alloc;
 	struct file *file;
 	bool inited;
 	bool mapped;
 	unsigned long uaddr;
 	size_t size;
-	struct pr_kill_call *kill_call;
+	struct prt_kill_call *kill_call;
 	/* init succeeded: KUnit runs exit after a failed init too */
 	bool ready;
 };
@@ -53,7 +53,7 @@ static int at_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct at_ctx *ctx = file->private_data;
 
-	return pr_alloc_mmap(&ctx->alloc, vma);
+	return bpa_alloc_mmap(&ctx->alloc, vma);
 }
 
 static const struct file_operations at_fops = {
@@ -76,7 +76,7 @@ static int at_init(struct kunit *test)
 	struct at_ctx *ctx;
 	int ret;
 
-	pr_fault_scope();
+	prt_fault_scope();
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
@@ -84,7 +84,7 @@ static int at_init(struct kunit *test)
 	ret = page_range_shrinker_register(&ctx->prs, "page-range-alloc-kunit");
 	if (ret)
 		return ret;
-	ctx->file = anon_inode_getfile("[pr_alloc_kunit]", &at_fops, ctx,
+	ctx->file = anon_inode_getfile("[bpa_alloc_kunit]", &at_fops, ctx,
 				       O_RDONLY);
 	if (IS_ERR(ctx->file)) {
 		page_range_shrinker_unregister(&ctx->prs);
@@ -102,8 +102,8 @@ static void at_exit(struct kunit *test)
 	if (!ctx || !ctx->ready)
 		return;
 	/* A killed call that never returned still uses the allocator. */
-	if (!pr_kill_call_join(ctx->kill_call))
-		KUNIT_FAIL(test, "a killed pr_alloc_new_buf() never returned");
+	if (!prt_kill_call_join(ctx->kill_call))
+		KUNIT_FAIL(test, "a killed bpa_alloc_new_buf() never returned");
 	/* The test thread's exit closes the area; release must come after. */
 	for (ms = 0; ctx->mapped && !at_closed(ctx); ms += 20) {
 		if (ms >= AT_CLOSE_TIMEOUT_MS) {
@@ -113,7 +113,7 @@ static void at_exit(struct kunit *test)
 		msleep(20);
 	}
 	if (ctx->inited)
-		pr_alloc_release(&ctx->alloc);
+		bpa_alloc_release(&ctx->alloc);
 	fput(ctx->file);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
@@ -136,7 +136,7 @@ static long at_map_flags(struct kunit *test, size_t len, unsigned long prot,
 				     MAP_PRIVATE | MAP_ANONYMOUS, 0);
 		if (!addr || IS_ERR_VALUE(addr))
 			return -ENOMEM;
-		if (pr_alloc_init(&ctx->alloc, &ctx->prs))
+		if (bpa_alloc_init(&ctx->alloc, &ctx->prs))
 			return -ESRCH;
 		ctx->inited = true;
 	}
@@ -156,7 +156,7 @@ static long at_map(struct kunit *test, size_t len, unsigned long prot)
 	return at_map_flags(test, len, prot, MAP_SHARED);
 }
 
-static struct pr_alloc *at_alloc(struct kunit *test)
+static struct bpa_alloc *at_alloc(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
 
@@ -164,10 +164,10 @@ static struct pr_alloc *at_alloc(struct kunit *test)
 	return &ctx->alloc;
 }
 
-static struct pr_buffer *at_new(struct kunit *test, struct pr_alloc *alloc,
-				size_t size, bool async)
+static struct bpa_buffer *at_new(struct kunit *test, struct bpa_alloc *alloc,
+				 size_t size, bool async)
 {
-	struct pr_buffer *buffer = pr_alloc_new_buf(alloc, size, 0, 0, async);
+	struct bpa_buffer *buffer = bpa_alloc_new_buf(alloc, size, 0, 0, async);
 
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(buffer), "size %zu: %d", size,
 			       PTR_ERR_OR_ZERO(buffer));
@@ -178,8 +178,8 @@ static struct pr_buffer *at_new(struct kunit *test, struct pr_alloc *alloc,
  * Page by page: USED exactly when some allocated buffer touches it, and
  * the allocator's own count of used pages agrees.
  */
-static bool at_pages_match(struct kunit *test, struct pr_alloc *alloc,
-			   struct pr_buffer **buffers, size_t *sizes, int n)
+static bool at_pages_match(struct kunit *test, struct bpa_alloc *alloc,
+			   struct bpa_buffer **buffers, size_t *sizes, int n)
 {
 	size_t pages = page_range_num_pages(&alloc->range), i, used = 0;
 	bool ok = true;
@@ -251,8 +251,8 @@ static void at_permutation(int *perm, int n, unsigned int index)
  * in permutation @forder, checking the pages after every step. Buffer AT_N
  * (a prefix, or none) stays as it is.
  */
-static bool at_alloc_free_in_order(struct kunit *test, struct pr_alloc *alloc,
-				   struct pr_buffer **buffers, size_t *sizes,
+static bool at_alloc_free_in_order(struct kunit *test, struct bpa_alloc *alloc,
+				   struct bpa_buffer **buffers, size_t *sizes,
 				   unsigned int aorder, unsigned int forder)
 {
 	int perm[AT_N], i, j;
@@ -270,7 +270,7 @@ static bool at_alloc_free_in_order(struct kunit *test, struct pr_alloc *alloc,
 	at_permutation(perm, AT_N, forder);
 	for (i = 0; i < AT_N; i++) {
 		j = perm[i];
-		pr_alloc_free_buf(alloc, buffers[j]);
+		bpa_alloc_free_buf(alloc, buffers[j]);
 		buffers[j] = NULL;
 		if (!at_pages_match(test, alloc, buffers, sizes, AT_N + 1))
 			return false;
@@ -284,15 +284,15 @@ static bool at_alloc_free_in_order(struct kunit *test, struct pr_alloc *alloc,
  * allocation order and every free order, check after every step that
  * exactly the pages touched by live buffers are used.
  */
-static void pr_alloc_test_exhaustive(struct kunit *test)
+static void bpa_alloc_test_exhaustive(struct kunit *test)
 {
 	/* Without and with a small first buffer shifting everything. */
 	static const size_t shifts[] = { 0, 24 };
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
+	struct bpa_alloc *alloc = at_alloc(test);
 	const int nsteps = ARRAY_SIZE(at_end_steps);
 	unsigned int layout, order, layouts = 1, orders = 1;
-	struct pr_buffer *buffers[AT_N + 1];
+	struct bpa_buffer *buffers[AT_N + 1];
 	size_t sizes[AT_N + 1], len = AT_PAGES * PAGE_SIZE;
 	int i, s;
 	u8 *buf;
@@ -321,7 +321,7 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
 					return;
 		}
 		if (buffers[AT_N])
-			pr_alloc_free_buf(alloc, buffers[AT_N]);
+			bpa_alloc_free_buf(alloc, buffers[AT_N]);
 	}
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
 
@@ -330,10 +330,10 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	memset(buf, 0x5a, len);
 	buffers[0] = at_new(test, alloc, len, false);
-	KUNIT_ASSERT_EQ(test, pr_alloc_copy_to_buffer(alloc, buffers[0], 0,
-						      buf, len), 0);
-	pr_alloc_free_buf(alloc, buffers[0]);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), AT_PAGES);
+	KUNIT_ASSERT_EQ(test, bpa_alloc_copy_to_buffer(alloc, buffers[0], 0,
+						       buf, len), 0);
+	bpa_alloc_free_buf(alloc, buffers[0]);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(&ctx->prs), AT_PAGES);
 	for (i = 0; i < AT_PAGES; i++)
 		KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, i),
 				PAGE_RANGE_FREE);
@@ -342,9 +342,9 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
 
 	/* Reallocated, the pages come back zeroed. */
 	buffers[0] = at_new(test, alloc, len, false);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(alloc->buffer, buf, len));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(buf, len));
-	pr_alloc_free_buf(alloc, buffers[0]);
+	KUNIT_ASSERT_TRUE(test, prt_user_read(alloc->buffer, buf, len));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(buf, len));
+	bpa_alloc_free_buf(alloc, buffers[0]);
 }
 
 /*
@@ -352,18 +352,18 @@ static void pr_alloc_test_exhaustive(struct kunit *test)
  * page or byte of accounting changes. The range is closed behind the
  * allocator's back, as a close racing with the allocation would.
  */
-static void pr_alloc_test_use_fails(struct kunit *test)
+static void bpa_alloc_test_use_fails(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_alloc_stats before, after;
-	struct pr_buffer *a;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_alloc_stats before, after;
+	struct bpa_buffer *a;
 
 	a = at_new(test, alloc, PAGE_SIZE + 8, false);
-	pr_alloc_get_stats(alloc, &before);
+	bpa_alloc_get_stats(alloc, &before);
 	page_range_vma_closed(&alloc->range);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 3 * PAGE_SIZE, 0,
-						       0, false)), -ESRCH);
-	pr_alloc_get_stats(alloc, &after);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 3 * PAGE_SIZE, 0,
+							0, false)), -ESRCH);
+	bpa_alloc_get_stats(alloc, &after);
 	/* Only the high-water mark remembers pages 0-4 of the attempt. */
 	KUNIT_EXPECT_EQ(test, after.pages_high, 5);
 	after.pages_high = before.pages_high;
@@ -371,17 +371,17 @@ static void pr_alloc_test_use_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 2);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
 			PAGE_RANGE_USED);
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
 }
 
 /* The allocator as just mapped: one free buffer over the whole area. */
 static void at_expect_one_free_buffer(struct kunit *test,
-				      struct pr_alloc *alloc)
+				      struct bpa_alloc *alloc)
 {
-	struct pr_alloc_stats st;
+	struct bpa_alloc_stats st;
 
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.buffers_allocated, 0);
 	KUNIT_EXPECT_EQ(test, st.buffers_free, 1);
 	KUNIT_EXPECT_EQ(test, st.free_space, alloc->buffer_size);
@@ -389,33 +389,33 @@ static void at_expect_one_free_buffer(struct kunit *test,
 }
 
 /* The blocking call of the killable test: allocate @call->arg bytes. */
-static int at_kill_new_buf_fn(struct pr_kill_call *call)
+static int at_kill_new_buf_fn(struct prt_kill_call *call)
 {
-	struct pr_alloc *alloc = call->data;
-	struct pr_buffer *buffer;
+	struct bpa_alloc *alloc = call->data;
+	struct bpa_buffer *buffer;
 
-	buffer = pr_alloc_new_buf(alloc, call->arg, 0, 0, false);
+	buffer = bpa_alloc_new_buf(alloc, call->arg, 0, 0, false);
 	if (IS_ERR(buffer))
 		return PTR_ERR(buffer);
 	/* Not what the test wants: give the buffer back, report success. */
-	pr_alloc_free_buf(alloc, buffer);
+	bpa_alloc_free_buf(alloc, buffer);
 	return 0;
 }
 
 /*
- * A fatal signal ends pr_alloc_new_buf()'s wait for the owner's locks
+ * A fatal signal ends bpa_alloc_new_buf()'s wait for the owner's locks
  * (the range's mm_lock, then the mmap lock), as a sender's would end
  * while its receiver holds its own mmap lock: ERR_PTR(-EINTR), and the
  * allocation is undone, no buffer, no byte and no page kept.
  */
-static void pr_alloc_test_new_buf_killable(struct kunit *test)
+static void bpa_alloc_test_new_buf_killable(struct kunit *test)
 {
 	static const char * const lock_names[] = { "mmap lock", "mm_lock" };
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_kill_call *call;
-	struct pr_alloc_stats st;
-	struct pr_buffer *a;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct prt_kill_call *call;
+	struct bpa_alloc_stats st;
+	struct bpa_buffer *a;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(lock_names); i++) {
@@ -427,7 +427,7 @@ static void pr_alloc_test_new_buf_killable(struct kunit *test)
 		call->data = alloc;
 		call->arg = 3 * PAGE_SIZE;
 		ctx->kill_call = call;
-		pr_kill_blocked_call(test, call);
+		prt_kill_blocked_call(test, call);
 		KUNIT_ASSERT_TRUE(test, call->finished);
 		KUNIT_EXPECT_TRUE_MSG(test, call->blocked,
 				      "%s: never slept on the lock",
@@ -440,7 +440,7 @@ static void pr_alloc_test_new_buf_killable(struct kunit *test)
 
 		/* Undone: one free buffer over the whole area, no page. */
 		at_expect_one_free_buffer(test, alloc);
-		pr_alloc_get_stats(alloc, &st);
+		bpa_alloc_get_stats(alloc, &st);
 		KUNIT_EXPECT_EQ(test, st.pages_used, 0);
 		KUNIT_EXPECT_EQ(test, st.pages_available, 0);
 		KUNIT_EXPECT_EQ(test, st.pages_free, st.pages_total);
@@ -454,7 +454,7 @@ static void pr_alloc_test_new_buf_killable(struct kunit *test)
 	a = at_new(test, alloc, 3 * PAGE_SIZE, false);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 2),
 			PAGE_RANGE_USED);
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 }
 
 /* What a walk of an allocator's buffer list finds. */
@@ -472,11 +472,11 @@ struct at_walk {
  * statistics did before they became running counters. Nothing is asserted
  * under the spinlock: the results are checked by the caller.
  */
-static void at_walk_buffers(struct pr_alloc *alloc, struct at_walk *w)
+static void at_walk_buffers(struct bpa_alloc *alloc, struct at_walk *w)
 {
 	unsigned long start, end, next_start;
 	size_t first, last, next_page = 0;
-	struct pr_buffer *b;
+	struct bpa_buffer *b;
 	bool prev_free = false;
 
 	memset(w, 0, sizeof(*w));
@@ -517,23 +517,23 @@ static void at_walk_buffers(struct pr_alloc *alloc, struct at_walk *w)
 }
 
 /*
- * pr_alloc_get_stats(), now from running counters, against walks of the
+ * bpa_alloc_get_stats(), now from running counters, against walks of the
  * buffers and of the page slots, and against the shrinker's counts (the
  * test's shrinker serves this allocator only).
  */
-static void at_expect_counts(struct kunit *test, struct pr_alloc *alloc,
+static void at_expect_counts(struct kunit *test, struct bpa_alloc *alloc,
 			     const char *step)
 {
 	struct at_ctx *ctx = test->priv;
 	size_t i, n = page_range_num_pages(&alloc->range);
 	size_t pages[PAGE_RANGE_USED + 1] = {};
-	struct pr_alloc_stats st;
+	struct bpa_alloc_stats st;
 	struct at_walk w;
 
 	at_walk_buffers(alloc, &w);
 	for (i = 0; i < n; i++)
 		pages[page_range_get_state(&alloc->range, i)]++;
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 
 	KUNIT_EXPECT_TRUE_MSG(test, w.tiled, "%s: buffers do not tile", step);
 	KUNIT_EXPECT_EQ_MSG(test, st.buffers_allocated, w.allocated, "%s",
@@ -565,12 +565,12 @@ static void at_expect_counts(struct kunit *test, struct pr_alloc *alloc,
  * merges, a page shared at a boundary, the shrinker, refused allocations
  * and a free requested by userspace.
  */
-static void pr_alloc_test_counts(struct kunit *test)
+static void bpa_alloc_test_counts(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a, *b, *c, *d, *e;
-	struct pr_alloc_stats st;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *a, *b, *c, *d, *e;
+	struct bpa_alloc_stats st;
 
 	at_expect_counts(test, alloc, "new");
 	a = at_new(test, alloc, 100, false);
@@ -584,11 +584,11 @@ static void pr_alloc_test_counts(struct kunit *test)
 	at_expect_counts(test, alloc, "d async");
 
 	/* A hole between a and c: only page 1 becomes available. */
-	pr_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, b);
 	at_expect_counts(test, alloc, "free b");
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
 			PAGE_RANGE_AVAILABLE);
-	KUNIT_EXPECT_EQ(test, pr_shrink(&ctx->prs, 1), 1);
+	KUNIT_EXPECT_EQ(test, prt_shrink(&ctx->prs, 1), 1);
 	at_expect_counts(test, alloc, "shrink 1");
 	/* Best fit: the hole left by b. */
 	b = at_new(test, alloc, 200, false);
@@ -596,84 +596,84 @@ static void pr_alloc_test_counts(struct kunit *test)
 	at_expect_counts(test, alloc, "b again, split");
 
 	/* Refused: too large for the area, too large for the async half. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc,
-						       alloc->buffer_size, 0,
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc,
+							alloc->buffer_size, 0,
 						       0, false)), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc,
-						       alloc->buffer_size / 2,
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc,
+							alloc->buffer_size / 2,
 						       0, 0, true)), -ENOSPC);
 	at_expect_counts(test, alloc, "refused");
 
 	/* Freed by userspace, once released to it. */
-	pr_alloc_release_to_user(alloc, c);
-	KUNIT_ASSERT_PTR_EQ(test, pr_alloc_prepare_to_free(alloc, c->user_data),
+	bpa_alloc_release_to_user(alloc, c);
+	KUNIT_ASSERT_PTR_EQ(test, bpa_alloc_prepare_to_free(alloc, c->user_data),
 			    c);
-	pr_alloc_free_buf(alloc, c);
+	bpa_alloc_free_buf(alloc, c);
 	at_expect_counts(test, alloc, "free c (merged with the rest of b)");
 	e = at_new(test, alloc, 5 * PAGE_SIZE, true);
 	at_expect_counts(test, alloc, "e async");
 
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 	at_expect_counts(test, alloc, "free a");
-	pr_alloc_free_buf(alloc, d);
+	bpa_alloc_free_buf(alloc, d);
 	at_expect_counts(test, alloc, "free d");
-	pr_shrink_all(&ctx->prs);
+	prt_shrink_all(&ctx->prs);
 	at_expect_counts(test, alloc, "shrink all");
-	pr_alloc_free_buf(alloc, e);
+	bpa_alloc_free_buf(alloc, e);
 	at_expect_counts(test, alloc, "free e");
-	pr_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, b);
 	at_expect_counts(test, alloc, "free b");
 	at_expect_one_free_buffer(test, alloc);
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.pages_used, 0);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), st.pages_available);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(&ctx->prs), st.pages_available);
 	at_expect_counts(test, alloc, "shrink all, empty");
 }
 
 /* The area cannot be split, and pages not in use fault. */
-static void pr_alloc_test_vma_rules(struct kunit *test)
+static void bpa_alloc_test_vma_rules(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *a;
 	u8 byte;
 
 	KUNIT_EXPECT_EQ(test, vm_munmap(ctx->uaddr + PAGE_SIZE, PAGE_SIZE),
 			-EINVAL);
 	KUNIT_EXPECT_FALSE(test, at_closed(ctx));
 	a = at_new(test, alloc, 16, false);
-	KUNIT_EXPECT_TRUE(test, pr_user_read(ctx->uaddr, &byte, 1));
-	KUNIT_EXPECT_FALSE(test, pr_user_read(ctx->uaddr + PAGE_SIZE, &byte, 1));
-	pr_alloc_free_buf(alloc, a);
+	KUNIT_EXPECT_TRUE(test, prt_user_read(ctx->uaddr, &byte, 1));
+	KUNIT_EXPECT_FALSE(test, prt_user_read(ctx->uaddr + PAGE_SIZE, &byte, 1));
+	bpa_alloc_free_buf(alloc, a);
 }
 
 /* A page shared at a boundary stays used until both buffers are freed. */
-static void pr_alloc_test_shared_page(struct kunit *test)
+static void bpa_alloc_test_shared_page(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a, *b;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *a, *b;
 
 	a = at_new(test, alloc, PAGE_SIZE + 64, false);
 	b = at_new(test, alloc, 128, false);
 	/* b starts in a's second page. */
 	KUNIT_EXPECT_EQ(test, b->user_data, alloc->buffer + PAGE_SIZE + 64);
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 0),
 			PAGE_RANGE_AVAILABLE);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
 			PAGE_RANGE_USED);
-	pr_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, b);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
 			PAGE_RANGE_AVAILABLE);
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
 }
 
 /* Best fit picks the smallest hole; frees merge holes back into one. */
-static void pr_alloc_test_best_fit_split_merge(struct kunit *test)
+static void bpa_alloc_test_best_fit_split_merge(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a, *b, *c, *d, *e;
-	struct pr_alloc_stats st;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *a, *b, *c, *d, *e;
+	struct bpa_alloc_stats st;
 
 	a = at_new(test, alloc, 100, false);
 	b = at_new(test, alloc, 5000, false);
@@ -682,10 +682,10 @@ static void pr_alloc_test_best_fit_split_merge(struct kunit *test)
 	e = at_new(test, alloc, 100, false);
 	/* Sizes are pointer-aligned, buffers are contiguous. */
 	KUNIT_EXPECT_EQ(test, b->user_data, a->user_data + 104);
-	KUNIT_EXPECT_EQ(test, pr_buffer_size(alloc, a), 104);
-	pr_alloc_free_buf(alloc, b);
-	pr_alloc_free_buf(alloc, d);
-	pr_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, bpa_buffer_size(alloc, a), 104);
+	bpa_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, d);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.buffers_free, 3);
 
 	/* 2000 fits the 3000 hole best, not the 5000 one or the tail. */
@@ -694,23 +694,23 @@ static void pr_alloc_test_best_fit_split_merge(struct kunit *test)
 	/* 4000 fits the 5000 hole; the rest of it stays free. */
 	b = at_new(test, alloc, 4000, false);
 	KUNIT_EXPECT_EQ(test, b->user_data, a->user_data + 104);
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.buffers_allocated, 5);
 	KUNIT_EXPECT_EQ(test, st.buffers_free, 3);
 
-	pr_alloc_free_buf(alloc, c);
-	pr_alloc_free_buf(alloc, a);
-	pr_alloc_free_buf(alloc, e);
-	pr_alloc_free_buf(alloc, b);
-	pr_alloc_free_buf(alloc, d);
+	bpa_alloc_free_buf(alloc, c);
+	bpa_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, e);
+	bpa_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, d);
 	at_expect_one_free_buffer(test, alloc);
 }
 
 /* Among equally good holes, the lowest address wins. */
-static void pr_alloc_test_best_fit_ties(struct kunit *test)
+static void bpa_alloc_test_best_fit_ties(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *p1, *q1, *p2, *q2;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *p1, *q1, *p2, *q2;
 	unsigned long low;
 
 	p1 = at_new(test, alloc, 104, false);
@@ -719,32 +719,32 @@ static void pr_alloc_test_best_fit_ties(struct kunit *test)
 	q2 = at_new(test, alloc, 64, false);
 	low = p1->user_data;
 	/* The higher hole first, so insertion order cannot decide. */
-	pr_alloc_free_buf(alloc, p2);
-	pr_alloc_free_buf(alloc, p1);
+	bpa_alloc_free_buf(alloc, p2);
+	bpa_alloc_free_buf(alloc, p1);
 	p1 = at_new(test, alloc, 100, false);
 	KUNIT_EXPECT_EQ(test, p1->user_data, low);
 	p2 = at_new(test, alloc, 100, false);
 	KUNIT_EXPECT_EQ(test, p2->user_data, low + 104 + 64);
-	pr_alloc_free_buf(alloc, q1);
-	pr_alloc_free_buf(alloc, p1);
-	pr_alloc_free_buf(alloc, q2);
-	pr_alloc_free_buf(alloc, p2);
+	bpa_alloc_free_buf(alloc, q1);
+	bpa_alloc_free_buf(alloc, p1);
+	bpa_alloc_free_buf(alloc, q2);
+	bpa_alloc_free_buf(alloc, p2);
 	at_expect_one_free_buffer(test, alloc);
 }
 
 /* Async buffers take from half the area, each charged its size. */
-static void pr_alloc_test_async_space(struct kunit *test)
+static void bpa_alloc_test_async_space(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
+	struct bpa_alloc *alloc = at_alloc(test);
 	size_t half = alloc->buffer_size / 2, each = PAGE_SIZE;
-	struct pr_buffer *bufs[AT_PAGES + 1];
-	struct pr_alloc_stats st;
+	struct bpa_buffer *bufs[AT_PAGES + 1];
+	struct bpa_alloc_stats st;
 	int n = 0, i;
 
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.free_async_space, half);
 	while (n < AT_PAGES) {
-		struct pr_buffer *b = pr_alloc_new_buf(alloc, each, 0, 0, true);
+		struct bpa_buffer *b = bpa_alloc_new_buf(alloc, each, 0, 0, true);
 
 		if (IS_ERR(b)) {
 			KUNIT_EXPECT_EQ(test, PTR_ERR(b), -ENOSPC);
@@ -754,65 +754,65 @@ static void pr_alloc_test_async_space(struct kunit *test)
 	}
 	/* Each is charged its size: half the area holds exactly this many. */
 	KUNIT_EXPECT_EQ(test, n, half / each);
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.free_async_space, half - n * each);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 8, 0, 0, true)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 8, 0, 0, true)),
 			-ENOSPC);
 	/* Synchronous space is still there. */
 	bufs[n] = at_new(test, alloc, each, false);
-	pr_alloc_free_buf(alloc, bufs[n]);
+	bpa_alloc_free_buf(alloc, bufs[n]);
 	for (i = 0; i < n; i++)
-		pr_alloc_free_buf(alloc, bufs[i]);
+		bpa_alloc_free_buf(alloc, bufs[i]);
 	at_expect_one_free_buffer(test, alloc);
 }
 
-static void pr_alloc_test_nospace_and_overflow(struct kunit *test)
+static void bpa_alloc_test_nospace_and_overflow(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
+	struct bpa_alloc *alloc = at_alloc(test);
 	size_t size = alloc->buffer_size;
-	struct pr_buffer *a, *b, *c;
+	struct bpa_buffer *a, *b, *c;
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, size + 1, 0, 0,
-						       false)), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, SIZE_MAX, 0, 0,
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, size + 1, 0, 0,
+							false)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, SIZE_MAX, 0, 0,
+							false)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, SIZE_MAX / 2,
+							SIZE_MAX / 2, 16,
 						       false)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, SIZE_MAX / 2,
-						       SIZE_MAX / 2, 16,
-						       false)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 8, 8,
-						       SIZE_MAX - 4, false)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 8, 8,
+							SIZE_MAX - 4, false)),
 			-EINVAL);
 
 	/* 32 bytes left: 40 do not fit, 32 do, then not even a pointer. */
 	a = at_new(test, alloc, size - 64, false);
 	b = at_new(test, alloc, 32, false);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 40, 0, 0,
-						       false)), -ENOSPC);
-	pr_alloc_free_buf(alloc, at_new(test, alloc, 32, false));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 40, 0, 0,
+							false)), -ENOSPC);
+	bpa_alloc_free_buf(alloc, at_new(test, alloc, 32, false));
 	c = at_new(test, alloc, 32, false);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 0, 0, 0,
-						       false)), -ENOSPC);
-	pr_alloc_free_buf(alloc, c);
-	pr_alloc_free_buf(alloc, a);
-	pr_alloc_free_buf(alloc, b);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 0, 0, 0,
+							false)), -ENOSPC);
+	bpa_alloc_free_buf(alloc, c);
+	bpa_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, b);
 	at_expect_one_free_buffer(test, alloc);
 }
 
-static long at_bad_free(struct pr_alloc *alloc, unsigned long user_ptr)
+static long at_bad_free(struct bpa_alloc *alloc, unsigned long user_ptr)
 {
-	return PTR_ERR(pr_alloc_prepare_to_free(alloc, user_ptr));
+	return PTR_ERR(bpa_alloc_prepare_to_free(alloc, user_ptr));
 }
 
 /* Bad frees from userspace fail with -EINVAL and change nothing. */
-static void pr_alloc_test_bad_free(struct kunit *test)
+static void bpa_alloc_test_bad_free(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_alloc_stats before, after;
-	struct pr_buffer *a, *b;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_alloc_stats before, after;
+	struct bpa_buffer *a, *b;
 
 	a = at_new(test, alloc, 256, false);
 	b = at_new(test, alloc, 256, false);
-	pr_alloc_get_stats(alloc, &before);
+	bpa_alloc_get_stats(alloc, &before);
 
 	/* Not released to userspace yet. */
 	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, a->user_data), -EINVAL);
@@ -821,35 +821,35 @@ static void pr_alloc_test_bad_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, a->user_data + 8), -EINVAL);
 	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, ULONG_MAX), -EINVAL);
-	pr_alloc_get_stats(alloc, &after);
+	bpa_alloc_get_stats(alloc, &after);
 	KUNIT_EXPECT_EQ(test, memcmp(&before, &after, sizeof(before)), 0);
 
 	/* Once, then never again. */
-	KUNIT_EXPECT_PTR_EQ(test, pr_alloc_prepare_to_free(alloc, a->user_data),
+	KUNIT_EXPECT_PTR_EQ(test, bpa_alloc_prepare_to_free(alloc, a->user_data),
 			    a);
 	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, a->user_data), -EINVAL);
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 	/* The freed address is not a buffer any more. */
 	KUNIT_EXPECT_EQ(test, at_bad_free(alloc, alloc->buffer), -EINVAL);
-	pr_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, b);
 	at_expect_one_free_buffer(test, alloc);
 }
 
 /* After the VMA closes: no new buffer, but existing ones can be freed. */
-static void pr_alloc_test_after_close(struct kunit *test)
+static void bpa_alloc_test_after_close(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *a;
 
 	a = at_new(test, alloc, 3 * PAGE_SIZE, false);
 	KUNIT_ASSERT_EQ(test, vm_munmap(ctx->uaddr, ctx->size), 0);
 	KUNIT_ASSERT_TRUE(test, at_closed(ctx));
-	KUNIT_EXPECT_EQ(test, PTR_ERR(pr_alloc_new_buf(alloc, 8, 0, 0, false)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 8, 0, 0, false)),
 			-ESRCH);
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 3);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), 3);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(&ctx->prs), 3);
 	/* A second mapping is refused even now. */
 	KUNIT_EXPECT_EQ(test, at_map(test, PAGE_SIZE, PROT_READ), -EBUSY);
 }
@@ -858,11 +858,11 @@ static void pr_alloc_test_after_close(struct kunit *test)
  * The deferred release frees buffers still allocated and all pages, and
  * zeroes the bytes of those marked clear_on_free.
  */
-static void pr_alloc_test_release(struct kunit *test)
+static void bpa_alloc_test_release(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
-	struct pr_buffer *a, *b;
+	struct bpa_alloc *alloc = at_alloc(test);
+	struct bpa_buffer *a, *b;
 
 	u8 *page = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	struct page *p;
@@ -871,13 +871,13 @@ static void pr_alloc_test_release(struct kunit *test)
 	at_new(test, alloc, 3 * PAGE_SIZE, false);
 	a = at_new(test, alloc, 100, true);
 	b = at_new(test, alloc, 2 * PAGE_SIZE, false);
-	pr_alloc_free_buf(alloc, a);
+	bpa_alloc_free_buf(alloc, a);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 6);
 
 	/* b's last page is its own; release must zero it for clear_on_free. */
 	memset(page, 0xa5, PAGE_SIZE);
-	KUNIT_ASSERT_EQ(test, pr_alloc_copy_to_buffer(alloc, b, PAGE_SIZE, page,
-						      PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, bpa_alloc_copy_to_buffer(alloc, b, PAGE_SIZE, page,
+						       PAGE_SIZE), 0);
 	b->clear_on_free = true;
 	/* The area is VM_IO: get_user_pages() (ptrace, ...) cannot reach it. */
 	KUNIT_EXPECT_LT(test, get_user_pages_fast(alloc->buffer + 4 * PAGE_SIZE,
@@ -893,17 +893,17 @@ static void pr_alloc_test_release(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vm_munmap(ctx->uaddr, ctx->size), 0);
 	KUNIT_ASSERT_TRUE(test, at_closed(ctx));
 
-	pr_alloc_release(alloc);
+	bpa_alloc_release(alloc);
 	ctx->inited = false;
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
 	/* Our extra reference kept the page: its bytes were zeroed. */
 	memcpy_from_page((char *)page, p, 0, PAGE_SIZE);
 	put_page(p);
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(page, PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(page, PAGE_SIZE));
 }
 
-static void pr_alloc_test_mmap_rules(struct kunit *test)
+static void bpa_alloc_test_mmap_rules(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
 
@@ -922,12 +922,12 @@ static void pr_alloc_test_mmap_rules(struct kunit *test)
 }
 
 /* Copies land where the user mapping shows them; bounds are the buffer's. */
-static void pr_alloc_test_copy(struct kunit *test)
+static void bpa_alloc_test_copy(struct kunit *test)
 {
-	struct pr_alloc *alloc = at_alloc(test);
+	struct bpa_alloc *alloc = at_alloc(test);
 	size_t len = PAGE_SIZE + 200;
 	const void __user *uptr;
-	struct pr_buffer *a, *b;
+	struct bpa_buffer *a, *b;
 	unsigned long ubuf;
 	u8 *want, *got;
 
@@ -939,38 +939,38 @@ static void pr_alloc_test_copy(struct kunit *test)
 	a = at_new(test, alloc, 100, false);
 	b = at_new(test, alloc, len, false);
 
-	pr_fill(want, len, 9);
-	KUNIT_ASSERT_EQ(test, pr_alloc_copy_to_buffer(alloc, b, 0, want, len), 0);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(b->user_data, got, len));
+	prt_fill(want, len, 9);
+	KUNIT_ASSERT_EQ(test, bpa_alloc_copy_to_buffer(alloc, b, 0, want, len), 0);
+	KUNIT_ASSERT_TRUE(test, prt_user_read(b->user_data, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 	memset(got, 0, len);
-	KUNIT_ASSERT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b, 0, len),
+	KUNIT_ASSERT_EQ(test, bpa_alloc_copy_from_buffer(alloc, got, b, 0, len),
 			0);
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
 	ubuf = kunit_vm_mmap(test, NULL, 0, len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_ASSERT_FALSE(test, !ubuf || IS_ERR_VALUE(ubuf));
-	pr_fill(want, len, 10);
+	prt_fill(want, len, 10);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)ubuf, want, len), 0);
 	uptr = (const void __user *)ubuf;
-	KUNIT_ASSERT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, b, 0, uptr,
-							   len), 0);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(b->user_data, got, len));
+	KUNIT_ASSERT_EQ(test, bpa_alloc_copy_user_to_buffer(alloc, b, 0, uptr,
+							    len), 0);
+	KUNIT_ASSERT_TRUE(test, prt_user_read(b->user_data, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
 	/* Out of the buffer, even where the neighbour or the area goes on. */
-	KUNIT_EXPECT_EQ(test, pr_alloc_copy_to_buffer(alloc, a, 100, want, 8),
+	KUNIT_EXPECT_EQ(test, bpa_alloc_copy_to_buffer(alloc, a, 100, want, 8),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b, len, 1),
+	KUNIT_EXPECT_EQ(test, bpa_alloc_copy_from_buffer(alloc, got, b, len, 1),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, pr_alloc_copy_from_buffer(alloc, got, b,
-							SIZE_MAX, 2), -EINVAL);
-	KUNIT_EXPECT_EQ(test, pr_alloc_copy_user_to_buffer(alloc, a, 0, uptr,
-							   200), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bpa_alloc_copy_from_buffer(alloc, got, b,
+							 SIZE_MAX, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bpa_alloc_copy_user_to_buffer(alloc, a, 0, uptr,
+							    200), -EINVAL);
 	/* The neighbour was not touched. */
-	KUNIT_ASSERT_TRUE(test, pr_user_read(a->user_data, got, 104));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 104));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(a->user_data, got, 104));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(got, 104));
 
 	/*
 	 * clear_on_free zeroes the bytes before the pages are released: the
@@ -979,12 +979,12 @@ static void pr_alloc_test_copy(struct kunit *test)
 	 */
 	ubuf = b->user_data;
 	b->clear_on_free = true;
-	pr_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, b);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(&alloc->range, 1),
 			PAGE_RANGE_AVAILABLE);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(ubuf, got, len));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, len));
-	pr_alloc_free_buf(alloc, a);
+	KUNIT_ASSERT_TRUE(test, prt_user_read(ubuf, got, len));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(got, len));
+	bpa_alloc_free_buf(alloc, a);
 }
 
 /* What the tracepoint probes saw. */
@@ -1027,28 +1027,28 @@ static void at_probe_reclaim(void *data, pid_t pid, size_t index,
 }
 
 /* The tracepoints follow a buffer and its pages. */
-static void pr_alloc_test_tracepoints(struct kunit *test)
+static void bpa_alloc_test_tracepoints(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
+	struct bpa_alloc *alloc = at_alloc(test);
 	struct at_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	struct pr_buffer *a, *b;
+	struct bpa_buffer *a, *b;
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	a = at_new(test, alloc, 64, false);
-	KUNIT_ASSERT_EQ(test, register_trace_pr_alloc_buf(at_probe_alloc, t), 0);
-	KUNIT_ASSERT_EQ(test, register_trace_pr_free_buf(at_probe_free, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_bpa_alloc_buf(at_probe_alloc, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_bpa_free_buf(at_probe_free, t), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_page_range_reclaim(at_probe_reclaim,
 								t), 0);
 
 	b = at_new(test, alloc, 2 * PAGE_SIZE, false);
-	pr_alloc_free_buf(alloc, b);
-	pr_alloc_free_buf(alloc, a);
-	pr_shrink_all(&ctx->prs);
+	bpa_alloc_free_buf(alloc, b);
+	bpa_alloc_free_buf(alloc, a);
+	prt_shrink_all(&ctx->prs);
 
 	unregister_trace_page_range_reclaim(at_probe_reclaim, t);
-	unregister_trace_pr_free_buf(at_probe_free, t);
-	unregister_trace_pr_alloc_buf(at_probe_alloc, t);
+	unregister_trace_bpa_free_buf(at_probe_free, t);
+	unregister_trace_bpa_alloc_buf(at_probe_alloc, t);
 	tracepoint_synchronize_unregister();
 
 	KUNIT_EXPECT_EQ(test, t->allocs, 1);
@@ -1098,18 +1098,18 @@ static bool at_race_over(struct at_race *race)
 #define AT_RACE_BUFS	4
 #define AT_RACE_MAX	(3 * PAGE_SIZE)
 
-static bool at_verify(struct at_race *race, struct pr_buffer *b, size_t size,
+static bool at_verify(struct at_race *race, struct bpa_buffer *b, size_t size,
 		      u8 *want, u8 *got, u32 seed)
 {
-	struct pr_alloc *alloc = &race->ctx->alloc;
+	struct bpa_alloc *alloc = &race->ctx->alloc;
 
-	pr_fill(want, size, seed);
-	if (pr_alloc_copy_from_buffer(alloc, got, b, 0, size) ||
+	prt_fill(want, size, seed);
+	if (bpa_alloc_copy_from_buffer(alloc, got, b, 0, size) ||
 	    memcmp(want, got, size)) {
 		at_race_error(race, "kernel view differs", seed, size);
 		return false;
 	}
-	if (!pr_user_read(b->user_data, got, size) || memcmp(want, got, size)) {
+	if (!prt_user_read(b->user_data, got, size) || memcmp(want, got, size)) {
 		at_race_error(race, "user view differs", seed, size);
 		return false;
 	}
@@ -1124,9 +1124,9 @@ static int at_race_worker(void *data)
 {
 	struct at_worker *w = data;
 	struct at_race *race = w->race;
-	struct pr_alloc *alloc = &race->ctx->alloc;
+	struct bpa_alloc *alloc = &race->ctx->alloc;
 	struct mm_struct *mm = alloc->range.mm;
-	struct pr_buffer *bufs[AT_RACE_BUFS];
+	struct bpa_buffer *bufs[AT_RACE_BUFS];
 	size_t sizes[AT_RACE_BUFS];
 	struct rnd_state rnd;
 	u32 seed = w->id << 24;
@@ -1145,7 +1145,7 @@ static int at_race_worker(void *data)
 		n = 0;
 		for (i = 0; i < AT_RACE_BUFS; i++) {
 			size_t size = prandom_u32_state(&rnd) % AT_RACE_MAX + 1;
-			struct pr_buffer *b = pr_alloc_new_buf(alloc, size, 0,
+			struct bpa_buffer *b = bpa_alloc_new_buf(alloc, size, 0,
 							       0, i & 1);
 
 			if (IS_ERR(b)) {
@@ -1155,8 +1155,8 @@ static int at_race_worker(void *data)
 				atomic_long_inc(&race->nospace);
 				continue;
 			}
-			pr_fill(want, size, ++seed);
-			pr_alloc_copy_to_buffer(alloc, b, 0, want, size);
+			prt_fill(want, size, ++seed);
+			bpa_alloc_copy_to_buffer(alloc, b, 0, want, size);
 			bufs[n] = b;
 			sizes[n++] = size;
 			atomic_long_inc(&race->allocs);
@@ -1166,7 +1166,7 @@ static int at_race_worker(void *data)
 				  seed - n + 1 + i);
 		while (n) {
 			i = prandom_u32_state(&rnd) % n;
-			pr_alloc_free_buf(alloc, bufs[i]);
+			bpa_alloc_free_buf(alloc, bufs[i]);
 			bufs[i] = bufs[--n];
 		}
 		cond_resched();
@@ -1185,7 +1185,7 @@ static int at_shrink_worker(void *data)
 	struct at_race *race = data;
 
 	while (!at_race_over(race)) {
-		atomic_long_add(pr_shrink(&race->ctx->prs, 4),
+		atomic_long_add(prt_shrink(&race->ctx->prs, 4),
 				&race->reclaimed);
 		cond_resched();
 	}
@@ -1199,12 +1199,12 @@ static int at_shrink_worker(void *data)
  * Threads allocate, fill, verify and free buffers of random sizes while
  * another runs the shrinker; at the end every page is accounted for.
  */
-static void pr_alloc_test_race(struct kunit *test)
+static void bpa_alloc_test_race(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	struct pr_alloc *alloc = at_alloc(test);
+	struct bpa_alloc *alloc = at_alloc(test);
 	struct at_worker *workers;
-	struct pr_alloc_stats st;
+	struct bpa_alloc_stats st;
 	struct at_race *race;
 	int i, ms;
 
@@ -1220,12 +1220,12 @@ static void pr_alloc_test_race(struct kunit *test)
 	for (i = 0; i < AT_RACE_WORKERS; i++) {
 		workers[i].race = race;
 		workers[i].id = i;
-		if (IS_ERR(pr_kthread_run(test, at_race_worker, &workers[i],
-					  "pr_alloc_race")))
+		if (IS_ERR(prt_kthread_run(test, at_race_worker, &workers[i],
+					   "bpa_alloc_race")))
 			atomic_dec(&race->running);
 	}
-	if (IS_ERR(pr_kthread_run(test, at_shrink_worker, race,
-				  "pr_alloc_shrink")))
+	if (IS_ERR(prt_kthread_run(test, at_shrink_worker, race,
+				   "bpa_alloc_shrink")))
 		atomic_dec(&race->running);
 
 	/* Bounded: the threads stop at the deadline. */
@@ -1247,43 +1247,43 @@ static void pr_alloc_test_race(struct kunit *test)
 
 	/* Exact accounting: nothing allocated, one free buffer, no page used. */
 	at_expect_one_free_buffer(test, alloc);
-	pr_alloc_get_stats(alloc, &st);
+	bpa_alloc_get_stats(alloc, &st);
 	KUNIT_EXPECT_EQ(test, st.pages_used, 0);
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs),
 			st.pages_available);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs),
 			st.pages_available);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(&ctx->prs), st.pages_available);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(&ctx->prs), st.pages_available);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
 }
 
-static struct kunit_case pr_alloc_test_cases[] = {
-	KUNIT_CASE(pr_alloc_test_shared_page),
-	KUNIT_CASE(pr_alloc_test_best_fit_split_merge),
-	KUNIT_CASE(pr_alloc_test_best_fit_ties),
-	KUNIT_CASE(pr_alloc_test_async_space),
-	KUNIT_CASE(pr_alloc_test_nospace_and_overflow),
-	KUNIT_CASE(pr_alloc_test_bad_free),
-	KUNIT_CASE(pr_alloc_test_after_close),
-	KUNIT_CASE(pr_alloc_test_release),
-	KUNIT_CASE(pr_alloc_test_use_fails),
-	KUNIT_CASE(pr_alloc_test_new_buf_killable),
-	KUNIT_CASE(pr_alloc_test_counts),
-	KUNIT_CASE(pr_alloc_test_vma_rules),
-	KUNIT_CASE(pr_alloc_test_mmap_rules),
-	KUNIT_CASE(pr_alloc_test_copy),
-	KUNIT_CASE(pr_alloc_test_tracepoints),
-	KUNIT_CASE_SLOW(pr_alloc_test_exhaustive),
-	KUNIT_CASE_SLOW(pr_alloc_test_race),
+static struct kunit_case bpa_alloc_test_cases[] = {
+	KUNIT_CASE(bpa_alloc_test_shared_page),
+	KUNIT_CASE(bpa_alloc_test_best_fit_split_merge),
+	KUNIT_CASE(bpa_alloc_test_best_fit_ties),
+	KUNIT_CASE(bpa_alloc_test_async_space),
+	KUNIT_CASE(bpa_alloc_test_nospace_and_overflow),
+	KUNIT_CASE(bpa_alloc_test_bad_free),
+	KUNIT_CASE(bpa_alloc_test_after_close),
+	KUNIT_CASE(bpa_alloc_test_release),
+	KUNIT_CASE(bpa_alloc_test_use_fails),
+	KUNIT_CASE(bpa_alloc_test_new_buf_killable),
+	KUNIT_CASE(bpa_alloc_test_counts),
+	KUNIT_CASE(bpa_alloc_test_vma_rules),
+	KUNIT_CASE(bpa_alloc_test_mmap_rules),
+	KUNIT_CASE(bpa_alloc_test_copy),
+	KUNIT_CASE(bpa_alloc_test_tracepoints),
+	KUNIT_CASE_SLOW(bpa_alloc_test_exhaustive),
+	KUNIT_CASE_SLOW(bpa_alloc_test_race),
 	{}
 };
 
-static struct kunit_suite pr_alloc_test_suite = {
+static struct kunit_suite bpa_alloc_test_suite = {
 	.name = "binder_page_range_alloc",
 	.init = at_init,
 	.exit = at_exit,
-	.test_cases = pr_alloc_test_cases,
+	.test_cases = bpa_alloc_test_cases,
 };
 
-kunit_test_suite(pr_alloc_test_suite);
+kunit_test_suite(bpa_alloc_test_suite);

@@ -26,7 +26,7 @@
 #include <linux/uaccess.h>
 
 #include "page_range.h"
-#include "pr_kunit.h"
+#include "page_range_kunit_util.h"
 
 MODULE_IMPORT_NS(PAGE_RANGE_NS);
 
@@ -42,11 +42,11 @@ MODULE_IMPORT_NS(PAGE_RANGE_NS);
 /* How long its thread may take to finish once the lock is released. */
 #define PR_JOIN_TIMEOUT	(30 * HZ)
 
-struct pr_ctx;
+struct prt_ctx;
 
 /* One mapping: an anon-inode file, its VMA and the page range over it. */
-struct pr_map {
-	struct pr_ctx *ctx;
+struct prt_map {
+	struct prt_ctx *ctx;
 	struct page_range range;
 	struct file *file;
 	bool inited;
@@ -58,27 +58,27 @@ struct pr_map {
 	size_t len;
 };
 
-struct pr_race;
+struct prt_race;
 
-struct pr_ctx {
+struct prt_ctx {
 	struct page_range_shrinker prs;
-	struct pr_map *maps[PR_MAX_MAPS];
+	struct prt_map *maps[PR_MAX_MAPS];
 	int nr_maps;
-	struct pr_race *race;
-	struct pr_kill_call *kill_call;
+	struct prt_race *race;
+	struct prt_kill_call *kill_call;
 	/* init succeeded: KUnit runs exit after a failed init too */
 	bool ready;
 };
 
 /* A copy of the VMA (mremap, fork) is not the registered VMA. */
-static void pr_vma_open(struct vm_area_struct *vma)
+static void prt_vma_open(struct vm_area_struct *vma)
 {
 	vma->vm_private_data = NULL;
 }
 
-static void pr_vma_close(struct vm_area_struct *vma)
+static void prt_vma_close(struct vm_area_struct *vma)
 {
-	struct pr_map *map = vma->vm_private_data;
+	struct prt_map *map = vma->vm_private_data;
 
 	if (!map)
 		return;
@@ -87,33 +87,33 @@ static void pr_vma_close(struct vm_area_struct *vma)
 	complete_all(&map->closed);
 }
 
-static vm_fault_t pr_vma_fault(struct vm_fault *vmf)
+static vm_fault_t prt_vma_fault(struct vm_fault *vmf)
 {
 	return VM_FAULT_SIGBUS;
 }
 
-static int pr_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
+static int prt_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
 	return -EINVAL;
 }
 
-static int pr_vma_mremap(struct vm_area_struct *vma)
+static int prt_vma_mremap(struct vm_area_struct *vma)
 {
 	return -EINVAL;
 }
 
-static const struct vm_operations_struct pr_vm_ops = {
-	.open = pr_vma_open,
-	.close = pr_vma_close,
-	.fault = pr_vma_fault,
-	.may_split = pr_vma_may_split,
-	.mremap = pr_vma_mremap,
+static const struct vm_operations_struct prt_vm_ops = {
+	.open = prt_vma_open,
+	.close = prt_vma_close,
+	.fault = prt_vma_fault,
+	.may_split = prt_vma_may_split,
+	.mremap = prt_vma_mremap,
 };
 
 /* The mmap handler a driver using the page range would have. */
-static int pr_mmap(struct file *file, struct vm_area_struct *vma)
+static int prt_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct pr_map *map = file->private_data;
+	struct prt_map *map = file->private_data;
 	int ret;
 
 	if (!map->inited) {
@@ -130,26 +130,26 @@ static int pr_mmap(struct file *file, struct vm_area_struct *vma)
 	if (ret < 0)
 		return ret;
 	vma->vm_private_data = map;
-	vma->vm_ops = &pr_vm_ops;
+	vma->vm_ops = &prt_vm_ops;
 	return 0;
 }
 
-static const struct file_operations pr_fops = {
+static const struct file_operations prt_fops = {
 	.owner = THIS_MODULE,
-	.mmap = pr_mmap,
+	.mmap = prt_mmap,
 };
 
-static struct pr_map *pr_map_alloc(struct kunit *test)
+static struct prt_map *prt_map_alloc(struct kunit *test)
 {
-	struct pr_ctx *ctx = test->priv;
-	struct pr_map *map;
+	struct prt_ctx *ctx = test->priv;
+	struct prt_map *map;
 
 	KUNIT_ASSERT_LT(test, ctx->nr_maps, PR_MAX_MAPS);
 	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, map);
 	map->ctx = ctx;
 	init_completion(&map->closed);
-	map->file = anon_inode_getfile("[page_range_kunit]", &pr_fops, map,
+	map->file = anon_inode_getfile("[page_range_kunit]", &prt_fops, map,
 				       O_RDONLY);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(map->file));
 	ctx->maps[ctx->nr_maps++] = map;
@@ -160,7 +160,7 @@ static struct pr_map *pr_map_alloc(struct kunit *test)
  * mmap @map's file into current's mm (attaching a new mm to a kthread that
  * has none). Returns the address or a negative errno.
  */
-static long pr_map_mmap(struct kunit *test, struct pr_map *map, size_t len)
+static long prt_map_mmap(struct kunit *test, struct prt_map *map, size_t len)
 {
 	unsigned long addr;
 
@@ -176,18 +176,18 @@ static long pr_map_mmap(struct kunit *test, struct pr_map *map, size_t len)
 }
 
 /* A new mapping of @npages pages in the test thread's mm, with a range. */
-static struct pr_map *pr_map_new(struct kunit *test, size_t npages)
+static struct prt_map *prt_map_new(struct kunit *test, size_t npages)
 {
-	struct pr_map *map = pr_map_alloc(test);
+	struct prt_map *map = prt_map_alloc(test);
 
-	KUNIT_ASSERT_EQ(test, pr_map_mmap(test, map, npages * PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, prt_map_mmap(test, map, npages * PAGE_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, map->register_ret, (int)npages);
 	KUNIT_ASSERT_EQ(test, page_range_num_pages(&map->range), npages);
 	return map;
 }
 
 /* Wait for the VMA's close, then destroy the range. Idempotent. */
-static void pr_map_teardown(struct kunit *test, struct pr_map *map)
+static void prt_map_teardown(struct kunit *test, struct prt_map *map)
 {
 	if (map->mapped &&
 	    !wait_for_completion_timeout(&map->closed, PR_CLOSE_TIMEOUT)) {
@@ -207,7 +207,7 @@ module_param(fail_tasks, bool, 0444);
 MODULE_PARM_DESC(fail_tasks,
 		 "mark each case's thread for fault injection (make-it-fail)");
 
-void pr_fault_scope(void)
+void prt_fault_scope(void)
 {
 #ifdef CONFIG_FAULT_INJECTION
 	/*
@@ -220,12 +220,12 @@ void pr_fault_scope(void)
 #endif
 }
 
-static int pr_test_init(struct kunit *test)
+static int prt_test_init(struct kunit *test)
 {
-	struct pr_ctx *ctx;
+	struct prt_ctx *ctx;
 	int ret;
 
-	pr_fault_scope();
+	prt_fault_scope();
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return -ENOMEM;
@@ -235,23 +235,23 @@ static int pr_test_init(struct kunit *test)
 	return ret;
 }
 
-static void pr_race_stop(struct pr_race *race);
+static void prt_race_stop(struct prt_race *race);
 
-static void pr_test_exit(struct kunit *test)
+static void prt_test_exit(struct kunit *test)
 {
-	struct pr_ctx *ctx = test->priv;
+	struct prt_ctx *ctx = test->priv;
 	int i;
 
 	if (!ctx || !ctx->ready)
 		return;
 	/* A failed assertion may have left race threads running. */
 	if (ctx->race)
-		pr_race_stop(ctx->race);
+		prt_race_stop(ctx->race);
 	/* Likewise a killed call that never returned: it uses a range. */
-	if (!pr_kill_call_join(ctx->kill_call))
+	if (!prt_kill_call_join(ctx->kill_call))
 		KUNIT_FAIL(test, "a killed page_range_use() never returned");
 	for (i = 0; i < ctx->nr_maps; i++) {
-		pr_map_teardown(test, ctx->maps[i]);
+		prt_map_teardown(test, ctx->maps[i]);
 		fput(ctx->maps[i]->file);
 	}
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(&ctx->prs), 0);
@@ -259,9 +259,9 @@ static void pr_test_exit(struct kunit *test)
 	page_range_shrinker_unregister(&ctx->prs);
 }
 
-static struct page_range_shrinker *pr_prs(struct kunit *test)
+static struct page_range_shrinker *prt_prs(struct kunit *test)
 {
-	return &((struct pr_ctx *)test->priv)->prs;
+	return &((struct prt_ctx *)test->priv)->prs;
 }
 
 /*
@@ -269,7 +269,7 @@ static struct page_range_shrinker *pr_prs(struct kunit *test)
  * the scan can run under any GFP_KERNEL allocation, and reports a lock the
  * scan takes that some path holds while allocating.
  */
-unsigned long pr_shrink(struct page_range_shrinker *prs, unsigned long nr)
+unsigned long prt_shrink(struct page_range_shrinker *prs, unsigned long nr)
 {
 	unsigned long freed;
 	unsigned int noreclaim;
@@ -284,25 +284,25 @@ unsigned long pr_shrink(struct page_range_shrinker *prs, unsigned long nr)
 }
 
 /* Scan until the LRU is empty; trylocks may skip pages now and then. */
-unsigned long pr_shrink_all(struct page_range_shrinker *prs)
+unsigned long prt_shrink_all(struct page_range_shrinker *prs)
 {
 	unsigned long freed = 0;
 	int tries;
 
 	for (tries = 0; tries < 1000 && page_range_shrinker_count(prs); tries++) {
-		freed += pr_shrink(prs, 1024);
+		freed += prt_shrink(prs, 1024);
 		cond_resched();
 	}
 	return freed;
 }
 
 /* Read what userspace sees at @uaddr; false if it faults. */
-bool pr_user_read(unsigned long uaddr, void *buf, size_t len)
+bool prt_user_read(unsigned long uaddr, void *buf, size_t len)
 {
 	return !copy_from_user(buf, (const void __user *)uaddr, len);
 }
 
-void pr_fill(u8 *buf, size_t len, u32 seed)
+void prt_fill(u8 *buf, size_t len, u32 seed)
 {
 	size_t i;
 
@@ -310,12 +310,12 @@ void pr_fill(u8 *buf, size_t len, u32 seed)
 		buf[i] = (u8)(seed * 31 + i * 7 + (i >> 8));
 }
 
-bool pr_all_zero(const u8 *buf, size_t len)
+bool prt_all_zero(const u8 *buf, size_t len)
 {
 	return !memchr_inv(buf, 0, len);
 }
 
-static void pr_kthread_stop_action(void *task)
+static void prt_kthread_stop_action(void *task)
 {
 	kthread_stop(task);
 	put_task_struct(task);
@@ -326,27 +326,27 @@ static void pr_kthread_stop_action(void *task)
  * to have exited, so that no thread still runs this module's code (or uses
  * the test's memory) when the test ends or the module is unloaded.
  */
-struct task_struct *pr_kthread_run(struct kunit *test, int (*fn)(void *),
-				   void *data, const char *name)
+struct task_struct *prt_kthread_run(struct kunit *test, int (*fn)(void *),
+				    void *data, const char *name)
 {
 	struct task_struct *task = kthread_create(fn, data, "%s", name);
 
 	if (IS_ERR(task))
 		return task;
 	get_task_struct(task);
-	if (kunit_add_action_or_reset(test, pr_kthread_stop_action, task))
+	if (kunit_add_action_or_reset(test, prt_kthread_stop_action, task))
 		return ERR_PTR(-ENOMEM);
 	wake_up_process(task);
 	return task;
 }
 
 /*
- * The thread of a pr_kill_call: a kthread ignores every signal unless it
+ * The thread of a prt_kill_call: a kthread ignores every signal unless it
  * allows it, and borrows the range's mm, as the task of a sender has one.
  */
-static int pr_kill_call_fn(void *data)
+static int prt_kill_call_fn(void *data)
 {
-	struct pr_kill_call *call = data;
+	struct prt_kill_call *call = data;
 	struct mm_struct *mm = call->range->mm;
 
 	allow_signal(SIGKILL);
@@ -365,7 +365,7 @@ static int pr_kill_call_fn(void *data)
 	return 0;
 }
 
-static void pr_kill_lock(struct pr_kill_call *call)
+static void prt_kill_lock(struct prt_kill_call *call)
 {
 	if (call->hold_mm_lock)
 		mutex_lock(&call->range->mm_lock);
@@ -373,7 +373,7 @@ static void pr_kill_lock(struct pr_kill_call *call)
 		mmap_write_lock(call->range->mm);
 }
 
-static void pr_kill_unlock(struct pr_kill_call *call)
+static void prt_kill_unlock(struct prt_kill_call *call)
 {
 	if (call->hold_mm_lock)
 		mutex_unlock(&call->range->mm_lock);
@@ -389,7 +389,7 @@ static void pr_kill_unlock(struct pr_kill_call *call)
  * when the caller checks the outcome. Between lock and unlock nothing may
  * end the test thread: no assertion there, only what @call records.
  */
-void pr_kill_blocked_call(struct kunit *test, struct pr_kill_call *call)
+void prt_kill_blocked_call(struct kunit *test, struct prt_kill_call *call)
 {
 	struct task_struct *task;
 	unsigned long deadline;
@@ -402,10 +402,10 @@ void pr_kill_blocked_call(struct kunit *test, struct pr_kill_call *call)
 	call->finished = false;
 	call->ret = 0;
 
-	pr_kill_lock(call);
-	task = pr_kthread_run(test, pr_kill_call_fn, call, "pr_kunit_kill");
+	prt_kill_lock(call);
+	task = prt_kthread_run(test, prt_kill_call_fn, call, "prt_kunit_kill");
 	if (IS_ERR(task)) {
-		pr_kill_unlock(call);
+		prt_kill_unlock(call);
 		/* @fn never ran: nothing to wait for. */
 		call->finished = true;
 		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
@@ -426,7 +426,7 @@ void pr_kill_blocked_call(struct kunit *test, struct pr_kill_call *call)
 	call->killed_in_time =
 		wait_for_completion_timeout(&call->done,
 					    msecs_to_jiffies(PR_KILL_MS));
-	pr_kill_unlock(call);
+	prt_kill_unlock(call);
 
 	/* A thread that never slept may be gone already: -ESRCH then. */
 	if (call->blocked)
@@ -442,7 +442,7 @@ void pr_kill_blocked_call(struct kunit *test, struct pr_kill_call *call)
  * For exit fixtures, after an assertion or a timeout left a call's thread
  * running: wait for it before the range goes away. True once it finished.
  */
-bool pr_kill_call_join(struct pr_kill_call *call)
+bool prt_kill_call_join(struct prt_kill_call *call)
 {
 	if (!call || call->finished)
 		return true;
@@ -469,8 +469,8 @@ bool pr_kill_call_join(struct pr_kill_call *call)
 /* free -> used -> available -> used, and available -> free by the shrinker. */
 static void page_range_test_states(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_map *map = pr_map_new(test, 4);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_map *map = prt_map_new(test, 4);
 	struct page_range *range = &map->range;
 
 	PR_EXPECT_STATES(test, range, F, F, F, F);
@@ -496,7 +496,7 @@ static void page_range_test_states(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 3);
 
 	/* Only the available page can go. */
-	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 16), 1);
+	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 16), 1);
 	PR_EXPECT_STATES(test, range, F, U, U, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
@@ -506,9 +506,9 @@ static void page_range_test_states(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 
 	/* nr_to_scan bounds the work. */
-	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 1), 1);
+	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 1), 1);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 1);
-	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 1), 1);
+	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 1), 1);
 	PR_EXPECT_STATES(test, range, F, F, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
@@ -517,23 +517,23 @@ static void page_range_test_states(struct kunit *test)
 /* An available page that is used again keeps its data. */
 static void page_range_test_reuse_keeps_data(struct kunit *test)
 {
-	struct pr_map *map = pr_map_new(test, 2);
+	struct prt_map *map = prt_map_new(test, 2);
 	struct page_range *range = &map->range;
 	u8 *want = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	u8 *got = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, want);
 	KUNIT_ASSERT_NOT_NULL(test, got);
-	pr_fill(want, PAGE_SIZE, 7);
+	prt_fill(want, PAGE_SIZE, 7);
 
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
 	KUNIT_ASSERT_EQ(test, page_range_write(range, 0, want, PAGE_SIZE), 0);
 	page_range_stop_using(range, 0, 1);
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
 
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr, got, PAGE_SIZE));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr, got, PAGE_SIZE));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, PAGE_SIZE), 0);
-	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(pr_prs(test)), 1);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prt_prs(test)), 1);
 }
 
 /*
@@ -542,8 +542,8 @@ static void page_range_test_reuse_keeps_data(struct kunit *test)
  */
 static void page_range_test_user_view(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_map *map = pr_map_new(test, 3);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_map *map = prt_map_new(test, 3);
 	struct page_range *range = &map->range;
 	size_t off = PAGE_SIZE - 100, len = PAGE_SIZE + 300;
 	u8 *want = kunit_kmalloc(test, 3 * PAGE_SIZE, GFP_KERNEL);
@@ -556,13 +556,13 @@ static void page_range_test_user_view(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 3), 0);
 	/* New pages are zeroed, as the user sees them. */
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr, got, 3 * PAGE_SIZE));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, 3 * PAGE_SIZE));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr, got, 3 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(got, 3 * PAGE_SIZE));
 
 	/* page_range_write() across a page boundary. */
-	pr_fill(want, len, 1);
+	prt_fill(want, len, 1);
 	KUNIT_ASSERT_EQ(test, page_range_write(range, off, want, len), 0);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + off, got, len));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + off, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 	memset(got, 0, len);
 	KUNIT_ASSERT_EQ(test, page_range_read(range, off, got, len), 0);
@@ -571,7 +571,7 @@ static void page_range_test_user_view(struct kunit *test)
 	/* page_range_fill_zero() of the middle of that. */
 	KUNIT_ASSERT_EQ(test, page_range_fill_zero(range, off + 50, 200), 0);
 	memset(want + 50, 0, 200);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + off, got, len));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + off, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
 	/* page_range_copy_from_user() from a writable user buffer. */
@@ -579,28 +579,28 @@ static void page_range_test_user_view(struct kunit *test)
 			     PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_ASSERT_FALSE(test, !ubuf || IS_ERR_VALUE(ubuf));
-	pr_fill(want, len, 2);
+	prt_fill(want, len, 2);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)ubuf, want, len), 0);
 	ret = page_range_copy_from_user(range, off, (const void __user *)ubuf,
 					len);
 	KUNIT_ASSERT_EQ(test, ret, 0);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + off, got, len));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + off, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
 	/* Reclaim: the user address faults. */
 	page_range_stop_using(range, 0, 3);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 3);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 3);
 	PR_EXPECT_STATES(test, range, F, F, F);
-	KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr, got, 1));
-	KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr + 2 * PAGE_SIZE,
-					      got, 1));
+	KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr, got, 1));
+	KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr + 2 * PAGE_SIZE,
+					       got, 1));
 
 	/* Used again: a new, zeroed page, no trace of the old data. */
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 1, 2), 0);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + PAGE_SIZE, got,
-					     PAGE_SIZE));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(got, PAGE_SIZE));
-	KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr, got, 1));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + PAGE_SIZE, got,
+					      PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(got, PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr, got, 1));
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
 }
 
@@ -612,8 +612,8 @@ static void page_range_test_user_view(struct kunit *test)
  */
 static void page_range_test_use_batches(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_map *map = pr_map_new(test, 100);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_map *map = prt_map_new(test, 100);
 	struct page_range *range = &map->range;
 	u8 *got = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
 	size_t i, used, available;
@@ -641,30 +641,30 @@ static void page_range_test_use_batches(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, page_range_get_state(range, i),
 				present ? PAGE_RANGE_USED : PAGE_RANGE_FREE);
 		if (!present) {
-			KUNIT_EXPECT_FALSE(test, pr_user_read(map->uaddr +
+			KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr +
 							      i * PAGE_SIZE,
 							      got, 1));
 			continue;
 		}
-		KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + i * PAGE_SIZE,
-						     got, PAGE_SIZE));
+		KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + i * PAGE_SIZE,
+						      got, PAGE_SIZE));
 		KUNIT_EXPECT_EQ_MSG(test, got[0], i == 40 || i == 41 ? i : 0,
 				    "page %zu", i);
-		KUNIT_EXPECT_TRUE(test, pr_all_zero(got + 1, PAGE_SIZE - 1));
+		KUNIT_EXPECT_TRUE(test, prt_all_zero(got + 1, PAGE_SIZE - 1));
 	}
 }
 
 /* Run @fn in a kthread that has no mm, and return its result. */
-struct pr_nomm_call {
+struct prt_nomm_call {
 	struct page_range *range;
 	struct page_range_shrinker *prs;
 	int ret;
 	struct completion done;
 };
 
-static int pr_nomm_init_fn(void *data)
+static int prt_nomm_init_fn(void *data)
 {
-	struct pr_nomm_call *call = data;
+	struct prt_nomm_call *call = data;
 
 	call->ret = page_range_init(call->range, call->prs, NULL);
 	complete(&call->done);
@@ -673,13 +673,13 @@ static int pr_nomm_init_fn(void *data)
 
 static void page_range_test_init_errors(struct kunit *test)
 {
-	struct pr_nomm_call call = { .prs = pr_prs(test) };
+	struct prt_nomm_call call = { .prs = prt_prs(test) };
 	struct task_struct *task;
 
 	call.range = kunit_kzalloc(test, sizeof(*call.range), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, call.range);
 	init_completion(&call.done);
-	task = pr_kthread_run(test, pr_nomm_init_fn, &call, "pr_kunit_nomm");
+	task = prt_kthread_run(test, prt_nomm_init_fn, &call, "prt_kunit_nomm");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&call.done, 10 * HZ));
 	KUNIT_EXPECT_EQ(test, call.ret, -ESRCH);
@@ -690,9 +690,9 @@ static void page_range_test_init_errors(struct kunit *test)
 }
 
 /* Owner kthread for mapping in an mm other than the test thread's. */
-struct pr_owner {
+struct prt_owner {
 	struct kunit *test;
-	struct pr_map *map;
+	struct prt_map *map;
 	size_t npages;
 	size_t nstop;
 	long mmap_ret;
@@ -703,18 +703,18 @@ struct pr_owner {
 
 static void page_range_test_register_errors(struct kunit *test)
 {
-	struct pr_map *map, *other;
+	struct prt_map *map, *other;
 	struct vm_area_struct *vma;
 
 	/* A VMA without VM_MIXEDMAP cannot take pages under the read lock. */
-	map = pr_map_alloc(test);
+	map = prt_map_alloc(test);
 	map->no_mixedmap = true;
-	KUNIT_EXPECT_EQ(test, pr_map_mmap(test, map, PAGE_SIZE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, prt_map_mmap(test, map, PAGE_SIZE), -EINVAL);
 	KUNIT_EXPECT_EQ(test, map->register_ret, -EINVAL);
 	KUNIT_EXPECT_EQ(test, page_range_num_pages(&map->range), 0);
 
 	/* Registered once: a second mapping of the same range is refused. */
-	map = pr_map_new(test, 2);
+	map = prt_map_new(test, 2);
 	KUNIT_EXPECT_EQ(test, kunit_vm_mmap(test, map->file, 0, PAGE_SIZE,
 					    PROT_READ, MAP_SHARED, 0),
 			(unsigned long)-EBUSY);
@@ -722,8 +722,8 @@ static void page_range_test_register_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_num_pages(&map->range), 2);
 
 	/* A VMA is capped at 4 MiB of slots. */
-	other = pr_map_alloc(test);
-	KUNIT_ASSERT_EQ(test, pr_map_mmap(test, other, SZ_4M + SZ_1M), 0);
+	other = prt_map_alloc(test);
+	KUNIT_ASSERT_EQ(test, prt_map_mmap(test, other, SZ_4M + SZ_1M), 0);
 	KUNIT_EXPECT_EQ(test, other->register_ret, SZ_4M >> PAGE_SHIFT);
 	KUNIT_EXPECT_EQ(test, page_range_num_pages(&other->range),
 			SZ_4M >> PAGE_SHIFT);
@@ -741,8 +741,8 @@ static void page_range_test_register_errors(struct kunit *test)
 	 */
 	vma = kunit_kzalloc(test, sizeof(*vma), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, vma);
-	map = pr_map_alloc(test);
-	KUNIT_ASSERT_EQ(test, page_range_init(&map->range, pr_prs(test), NULL),
+	map = prt_map_alloc(test);
+	KUNIT_ASSERT_EQ(test, page_range_init(&map->range, prt_prs(test), NULL),
 			0);
 	map->inited = true;
 	vma->vm_mm = current->mm;
@@ -762,8 +762,8 @@ static void page_range_test_register_errors(struct kunit *test)
 
 static void page_range_test_index_errors(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_map *map = prt_map_new(test, 2);
 	struct page_range *range = &map->range;
 
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 3), -EINVAL);
@@ -788,7 +788,7 @@ static void page_range_test_index_errors(struct kunit *test)
 
 static void page_range_test_access_errors(struct kunit *test)
 {
-	struct pr_map *map = pr_map_new(test, 2);
+	struct prt_map *map = prt_map_new(test, 2);
 	struct page_range *range = &map->range;
 	u8 buf[16] = { 1 };
 	int ret;
@@ -818,9 +818,9 @@ static void page_range_test_access_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_read(range, SIZE_MAX, buf, 0), 0);
 
 	/* Nothing was written by the failed calls. */
-	KUNIT_ASSERT_TRUE(test, pr_user_read(map->uaddr + PAGE_SIZE - 16, buf,
-					     16));
-	KUNIT_EXPECT_TRUE(test, pr_all_zero(buf, 16));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + PAGE_SIZE - 16, buf,
+					      16));
+	KUNIT_EXPECT_TRUE(test, prt_all_zero(buf, 16));
 	page_range_stop_using(range, 0, 1);
 }
 
@@ -830,8 +830,8 @@ static void page_range_test_access_errors(struct kunit *test)
  */
 static void page_range_test_impostor_vma(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_map *map = prt_map_new(test, 2);
 	struct page_range *range = &map->range;
 	size_t len = 2 * PAGE_SIZE;
 	unsigned long addr;
@@ -842,7 +842,7 @@ static void page_range_test_impostor_vma(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, got);
 
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 2), 0);
-	pr_fill(want, len, 3);
+	prt_fill(want, len, 3);
 	KUNIT_ASSERT_EQ(test, page_range_write(range, 0, want, len), 0);
 	page_range_stop_using(range, 0, 2);
 	KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs), 2);
@@ -853,19 +853,19 @@ static void page_range_test_impostor_vma(struct kunit *test)
 	addr = vm_mmap(NULL, map->uaddr, len, PROT_READ | PROT_WRITE,
 		       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_ASSERT_EQ(test, addr, map->uaddr);
-	pr_fill(want, len, 4);
+	prt_fill(want, len, 4);
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, want, len), 0);
 
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 2);
 	PR_EXPECT_STATES(test, range, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(addr, got, len));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(addr, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
 	/* The range never maps into the new VMA. */
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 1), -ESRCH);
 	PR_EXPECT_STATES(test, range, F, F);
-	KUNIT_ASSERT_TRUE(test, pr_user_read(addr, got, len));
+	KUNIT_ASSERT_TRUE(test, prt_user_read(addr, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 	vm_munmap(addr, len);
 }
@@ -875,15 +875,15 @@ static void page_range_test_impostor_vma(struct kunit *test)
  * own mapping, makes the first @nstop available and exits, tearing its mm
  * down.
  */
-static int pr_owner_fn(void *data)
+static int prt_owner_fn(void *data)
 {
-	struct pr_owner *o = data;
+	struct prt_owner *o = data;
 	struct page_range *range = &o->map->range;
 	size_t len = o->npages * PAGE_SIZE;
 	u8 *want, *got;
 
 	o->data_ok = false;
-	o->mmap_ret = pr_map_mmap(o->test, o->map, len);
+	o->mmap_ret = prt_map_mmap(o->test, o->map, len);
 	if (o->mmap_ret)
 		goto out;
 	o->use_ret = page_range_use(range, 0, o->npages);
@@ -892,9 +892,9 @@ static int pr_owner_fn(void *data)
 	want = kmalloc(len, GFP_KERNEL);
 	got = kmalloc(len, GFP_KERNEL);
 	if (want && got) {
-		pr_fill(want, len, 5);
+		prt_fill(want, len, 5);
 		o->data_ok = !page_range_write(range, 0, want, len) &&
-			     pr_user_read(o->map->uaddr, got, len) &&
+			     prt_user_read(o->map->uaddr, got, len) &&
 			     !memcmp(want, got, len);
 	}
 	kfree(want);
@@ -905,13 +905,13 @@ out:
 	return 0;
 }
 
-static void pr_run_owner(struct kunit *test, struct pr_owner *o)
+static void prt_run_owner(struct kunit *test, struct prt_owner *o)
 {
 	struct task_struct *task;
 
 	init_completion(&o->done);
 	o->test = test;
-	task = pr_kthread_run(test, pr_owner_fn, o, "pr_kunit_owner");
+	task = prt_kthread_run(test, prt_owner_fn, o, "prt_kunit_owner");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->done, 30 * HZ));
 	KUNIT_ASSERT_EQ(test, o->mmap_ret, 0);
@@ -929,19 +929,19 @@ static void pr_run_owner(struct kunit *test, struct pr_owner *o)
  */
 static void page_range_test_owner_exit(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_owner o = { .npages = 4, .nstop = 2 };
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_owner o = { .npages = 4, .nstop = 2 };
 	struct page_range *range;
 
-	o.map = pr_map_alloc(test);
-	pr_run_owner(test, &o);
+	o.map = prt_map_alloc(test);
+	prt_run_owner(test, &o);
 	range = &o.map->range;
 
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 4);
 	PR_EXPECT_STATES(test, range, A, A, U, U);
 
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 2);
 	PR_EXPECT_STATES(test, range, F, F, U, U);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 
@@ -954,7 +954,7 @@ static void page_range_test_owner_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 2, 3), -ESRCH);
 	PR_EXPECT_STATES(test, range, F, F, A, A);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 2);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 2);
 	PR_EXPECT_STATES(test, range, F, F, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 }
@@ -962,22 +962,22 @@ static void page_range_test_owner_exit(struct kunit *test)
 /* Destroy takes available and used pages alike, and empties the LRU. */
 static void page_range_test_destroy(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_owner o = { .npages = 3, .nstop = 2 };
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_owner o = { .npages = 3, .nstop = 2 };
 
-	o.map = pr_map_alloc(test);
-	pr_run_owner(test, &o);
+	o.map = prt_map_alloc(test);
+	prt_run_owner(test, &o);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 3);
-	pr_map_teardown(test, o.map);
+	prt_map_teardown(test, o.map);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
-	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 16), 0);
+	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 16), 0);
 }
 
 /* Slots of @range in @state, by a walk. */
-static size_t pr_count_state(struct page_range *range,
-			     enum page_range_state state)
+static size_t prt_count_state(struct page_range *range,
+			      enum page_range_state state)
 {
 	size_t i, n = page_range_num_pages(range), count = 0;
 
@@ -991,10 +991,10 @@ static size_t pr_count_state(struct page_range *range,
  * shrinker's counts against both: each test's shrinker serves its ranges
  * only, and the tests that call this have a single range.
  */
-static void pr_expect_counts(struct kunit *test, struct page_range *range,
-			     const char *step)
+static void prt_expect_counts(struct kunit *test, struct page_range *range,
+			      const char *step)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
+	struct page_range_shrinker *prs = prt_prs(test);
 	size_t i, n = page_range_num_pages(range), used, available;
 	size_t walk[PAGE_RANGE_USED + 1] = {};
 
@@ -1021,61 +1021,61 @@ static void pr_expect_counts(struct kunit *test, struct page_range *range,
  */
 static void page_range_test_counts(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_map *map = pr_map_new(test, 8);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_map *map = prt_map_new(test, 8);
 	struct page_range *range = &map->range;
 	size_t available;
 
-	pr_expect_counts(test, range, "new");
+	prt_expect_counts(test, range, "new");
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 4), 0);
-	pr_expect_counts(test, range, "use 0-3");
+	prt_expect_counts(test, range, "use 0-3");
 	page_range_stop_using(range, 1, 3);
-	pr_expect_counts(test, range, "stop 1-2");
+	prt_expect_counts(test, range, "stop 1-2");
 	/* Already on the LRU: counted once. */
 	page_range_stop_using(range, 1, 3);
-	pr_expect_counts(test, range, "stop 1-2 again");
+	prt_expect_counts(test, range, "stop 1-2 again");
 	/* Available, used and free slots at once. */
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 2, 6), 0);
 	PR_EXPECT_STATES(test, range, U, A, U, U, U, U, F, F);
-	pr_expect_counts(test, range, "use 2-5");
+	prt_expect_counts(test, range, "use 2-5");
 	/* Free slots stay free. */
 	page_range_stop_using(range, 0, 8);
 	PR_EXPECT_STATES(test, range, A, A, A, A, A, A, F, F);
-	pr_expect_counts(test, range, "stop all");
-	KUNIT_EXPECT_EQ(test, pr_shrink(prs, 2), 2);
-	pr_expect_counts(test, range, "shrink 2");
+	prt_expect_counts(test, range, "stop all");
+	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 2), 2);
+	prt_expect_counts(test, range, "shrink 2");
 	/* Available, or freed by the shrink: either way used now. */
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
-	pr_expect_counts(test, range, "use 0");
+	prt_expect_counts(test, range, "use 0");
 
 	/* Refused calls change nothing. */
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 9), -EINVAL);
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 3, 2), -EINVAL);
 	page_range_stop_using(range, 0, 9);
-	pr_expect_counts(test, range, "refused");
+	prt_expect_counts(test, range, "refused");
 
-	available = pr_count_state(range, PAGE_RANGE_AVAILABLE);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), available);
-	pr_expect_counts(test, range, "shrink all");
+	available = prt_count_state(range, PAGE_RANGE_AVAILABLE);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), available);
+	prt_expect_counts(test, range, "shrink all");
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 6, 8), 0);
 	PR_EXPECT_STATES(test, range, U, F, F, F, F, F, U, U);
-	pr_expect_counts(test, range, "use 6-7");
+	prt_expect_counts(test, range, "use 6-7");
 
 	/* Closed: used pages stay counted until stopped, then shrink. */
 	KUNIT_ASSERT_EQ(test, vm_munmap(map->uaddr, map->len), 0);
 	KUNIT_ASSERT_TRUE(test, completion_done(&map->closed));
-	pr_expect_counts(test, range, "closed");
+	prt_expect_counts(test, range, "closed");
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 2), -ESRCH);
-	pr_expect_counts(test, range, "use after close");
+	prt_expect_counts(test, range, "use after close");
 	page_range_stop_using(range, 0, 8);
-	pr_expect_counts(test, range, "stop after close");
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), 3);
+	prt_expect_counts(test, range, "stop after close");
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 3);
 	PR_EXPECT_STATES(test, range, F, F, F, F, F, F, F, F);
-	pr_expect_counts(test, range, "shrink after close");
+	prt_expect_counts(test, range, "shrink after close");
 }
 
 /* The blocking call of the killable tests: use one slot. */
-static int pr_kill_use_fn(struct pr_kill_call *call)
+static int prt_kill_use_fn(struct prt_kill_call *call)
 {
 	return page_range_use(call->range, call->arg, call->arg + 1);
 }
@@ -1087,13 +1087,13 @@ static int pr_kill_use_fn(struct pr_kill_call *call)
  * free and no page kept. The seed slept uninterruptibly there, so that a
  * receiver holding its own mmap lock parked its senders in D state.
  */
-static void pr_test_use_killable(struct kunit *test, bool hold_mm_lock)
+static void prt_test_use_killable(struct kunit *test, bool hold_mm_lock)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_ctx *ctx = test->priv;
-	struct pr_map *map = pr_map_new(test, 2);
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_ctx *ctx = test->priv;
+	struct prt_map *map = prt_map_new(test, 2);
 	struct page_range *range = &map->range;
-	struct pr_kill_call *call;
+	struct prt_kill_call *call;
 	size_t used, available;
 
 	call = kunit_kzalloc(test, sizeof(*call), GFP_KERNEL);
@@ -1104,10 +1104,10 @@ static void pr_test_use_killable(struct kunit *test, bool hold_mm_lock)
 
 	call->range = range;
 	call->hold_mm_lock = hold_mm_lock;
-	call->fn = pr_kill_use_fn;
+	call->fn = prt_kill_use_fn;
 	call->arg = 1;
 	ctx->kill_call = call;
-	pr_kill_blocked_call(test, call);
+	prt_kill_blocked_call(test, call);
 	KUNIT_ASSERT_TRUE(test, call->finished);
 	KUNIT_EXPECT_TRUE_MSG(test, call->blocked,
 			      "page_range_use() never slept on the lock");
@@ -1132,17 +1132,17 @@ static void pr_test_use_killable(struct kunit *test, bool hold_mm_lock)
 
 static void page_range_test_use_killable_mmap_lock(struct kunit *test)
 {
-	pr_test_use_killable(test, false);
+	prt_test_use_killable(test, false);
 }
 
 static void page_range_test_use_killable_mm_lock(struct kunit *test)
 {
-	pr_test_use_killable(test, true);
+	prt_test_use_killable(test, true);
 }
 
 /* ---- races ---- */
 
-struct pr_race {
+struct prt_race {
 	struct page_range *range;
 	struct page_range_shrinker *prs;
 	unsigned long uaddr;
@@ -1157,13 +1157,13 @@ struct pr_race {
 	char first_error[96];
 };
 
-struct pr_worker {
-	struct pr_race *race;
+struct prt_worker {
+	struct prt_race *race;
 	unsigned int id;
 	u32 round;
 };
 
-static __printf(2, 3) void pr_race_error(struct pr_race *race,
+static __printf(2, 3) void prt_race_error(struct prt_race *race,
 					  const char *fmt, ...)
 {
 	va_list args;
@@ -1175,14 +1175,14 @@ static __printf(2, 3) void pr_race_error(struct pr_race *race,
 	va_end(args);
 }
 
-static bool pr_race_over(struct pr_race *race)
+static bool prt_race_over(struct prt_race *race)
 {
 	return time_after(jiffies, race->deadline) ||
 	       atomic_read(&race->errors) || READ_ONCE(race->stop);
 }
 
 /* Stop the race's threads and wait until none runs. */
-static void pr_race_stop(struct pr_race *race)
+static void prt_race_stop(struct prt_race *race)
 {
 	int ms;
 
@@ -1191,15 +1191,15 @@ static void pr_race_stop(struct pr_race *race)
 		msleep(20);
 }
 
-static void pr_worker_done(struct pr_race *race)
+static void prt_worker_done(struct prt_race *race)
 {
 	if (atomic_dec_and_test(&race->running))
 		complete(&race->all_done);
 }
 
-/* Start @n workers running @fn; pr_race_wait() waits for all of them. */
-static void pr_race_start(struct kunit *test, struct pr_race *race,
-			  int (*fn)(void *), struct pr_worker *workers, int n)
+/* Start @n workers running @fn; prt_race_wait() waits for all of them. */
+static void prt_race_start(struct kunit *test, struct prt_race *race,
+			   int (*fn)(void *), struct prt_worker *workers, int n)
 {
 	int i;
 
@@ -1210,15 +1210,15 @@ static void pr_race_start(struct kunit *test, struct pr_race *race,
 
 		workers[i].race = race;
 		workers[i].id = i;
-		task = pr_kthread_run(test, fn, &workers[i], "pr_kunit_race");
+		task = prt_kthread_run(test, fn, &workers[i], "prt_kunit_race");
 		if (IS_ERR(task)) {
-			pr_race_error(race, "kthread_run: %ld", PTR_ERR(task));
-			pr_worker_done(race);
+			prt_race_error(race, "kthread_run: %ld", PTR_ERR(task));
+			prt_worker_done(race);
 		}
 	}
 }
 
-static void pr_race_wait(struct kunit *test, struct pr_race *race)
+static void prt_race_wait(struct kunit *test, struct prt_race *race)
 {
 	/* Workers stop by themselves at the deadline; this only bounds it. */
 	unsigned long timeout = msecs_to_jiffies(PR_RACE_MS) + 60 * HZ;
@@ -1233,14 +1233,14 @@ static void pr_race_wait(struct kunit *test, struct pr_race *race)
  * The race state outlives the test thread if an assertion ends it early:
  * the exit fixture stops the threads before freeing anything.
  */
-static struct pr_race *pr_race_new(struct kunit *test, struct pr_map *map)
+static struct prt_race *prt_race_new(struct kunit *test, struct prt_map *map)
 {
-	struct pr_ctx *ctx = test->priv;
-	struct pr_race *race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+	struct prt_ctx *ctx = test->priv;
+	struct prt_race *race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, race);
 	ctx->race = race;
-	race->prs = pr_prs(test);
+	race->prs = prt_prs(test);
 	if (map) {
 		race->range = &map->range;
 		race->uaddr = map->uaddr;
@@ -1252,52 +1252,52 @@ static struct pr_race *pr_race_new(struct kunit *test, struct pr_map *map)
 }
 
 /* Shrinker thread: scan in a loop until the race is over. */
-static int pr_shrink_worker(void *data)
+static int prt_shrink_worker(void *data)
 {
-	struct pr_worker *w = data;
-	struct pr_race *race = w->race;
+	struct prt_worker *w = data;
+	struct prt_race *race = w->race;
 
-	while (!pr_race_over(race)) {
-		atomic_long_add(pr_shrink(race->prs, 8), &race->reclaimed);
+	while (!prt_race_over(race)) {
+		atomic_long_add(prt_shrink(race->prs, 8), &race->reclaimed);
 		cond_resched();
 	}
-	pr_worker_done(race);
+	prt_worker_done(race);
 	return 0;
 }
 
 /* Start the shrinker thread, counted as one more running worker. */
-static void pr_race_start_shrinker(struct kunit *test, struct pr_race *race,
-				   struct pr_worker *shrinker)
+static void prt_race_start_shrinker(struct kunit *test, struct prt_race *race,
+				    struct prt_worker *shrinker)
 {
 	struct task_struct *task;
 
 	atomic_inc(&race->running);
 	shrinker->race = race;
-	task = pr_kthread_run(test, pr_shrink_worker, shrinker,
-			      "pr_kunit_shrink");
+	task = prt_kthread_run(test, prt_shrink_worker, shrinker,
+			       "prt_kunit_shrink");
 	if (IS_ERR(task)) {
-		pr_worker_done(race);
+		prt_worker_done(race);
 		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
 	}
 }
 
 /* One round of an owner thread: map, use, stop some pages, exit. */
-static struct pr_map *pr_owner_round(struct kunit *test, struct pr_owner *o)
+static struct prt_map *prt_owner_round(struct kunit *test, struct prt_owner *o)
 {
-	struct pr_ctx *ctx = test->priv;
+	struct prt_ctx *ctx = test->priv;
 
 	/* Rounds reuse the fixture's map slot; teardown empties it. */
 	ctx->nr_maps = 0;
-	o->map = pr_map_alloc(test);
-	pr_run_owner(test, o);
+	o->map = prt_map_alloc(test);
+	prt_run_owner(test, o);
 	return o->map;
 }
 
-static void pr_owner_round_end(struct kunit *test, struct pr_map *map)
+static void prt_owner_round_end(struct kunit *test, struct prt_map *map)
 {
-	struct pr_ctx *ctx = test->priv;
+	struct prt_ctx *ctx = test->priv;
 
-	pr_map_teardown(test, map);
+	prt_map_teardown(test, map);
 	fput(map->file);
 	ctx->nr_maps = 0;
 }
@@ -1306,35 +1306,35 @@ static void pr_owner_round_end(struct kunit *test, struct pr_map *map)
  * Pattern of worker @id in round @round, written at the worker's own
  * 8 bytes of a page.
  */
-static u64 pr_mark(unsigned int id, u32 round, size_t page)
+static u64 prt_mark(unsigned int id, u32 round, size_t page)
 {
 	return ((u64)round << 32) | ((u64)page << 8) | id;
 }
 
 /* Check one mark through the kernel accessor and through the user view. */
-static bool pr_check_mark(struct pr_race *race, size_t page, unsigned int id,
-			  u64 want)
+static bool prt_check_mark(struct prt_race *race, size_t page, unsigned int id,
+			   u64 want)
 {
 	size_t off = page * PAGE_SIZE + id * sizeof(u64);
 	u64 got = 0, ugot = 0;
 
 	if (page_range_read(race->range, off, &got, sizeof(got)) ||
 	    got != want) {
-		pr_race_error(race, "page %zu worker %u: read %llx want %llx",
-			      page, id, got, want);
+		prt_race_error(race, "page %zu worker %u: read %llx want %llx",
+			       page, id, got, want);
 		return false;
 	}
-	if (!pr_user_read(race->uaddr + off, &ugot, sizeof(ugot)) ||
+	if (!prt_user_read(race->uaddr + off, &ugot, sizeof(ugot)) ||
 	    ugot != want) {
-		pr_race_error(race, "page %zu worker %u: user saw %llx want %llx",
-			      page, id, ugot, want);
+		prt_race_error(race, "page %zu worker %u: user saw %llx want %llx",
+			       page, id, ugot, want);
 		return false;
 	}
 	return true;
 }
 
 /* Borrow the range's mm so that the worker can read the user mapping. */
-static struct mm_struct *pr_worker_use_mm(struct pr_race *race)
+static struct mm_struct *prt_worker_use_mm(struct prt_race *race)
 {
 	struct mm_struct *mm = race->range->mm;
 
@@ -1344,46 +1344,46 @@ static struct mm_struct *pr_worker_use_mm(struct pr_race *race)
 	return mm;
 }
 
-static void pr_worker_unuse_mm(struct mm_struct *mm)
+static void prt_worker_unuse_mm(struct mm_struct *mm)
 {
 	kthread_unuse_mm(mm);
 	mmput(mm);
 }
 
 /* use vs use: every worker uses all pages at once and marks each. */
-static int pr_use_use_worker(void *data)
+static int prt_use_use_worker(void *data)
 {
-	struct pr_worker *w = data;
-	struct pr_race *race = w->race;
-	struct mm_struct *mm = pr_worker_use_mm(race);
+	struct prt_worker *w = data;
+	struct prt_race *race = w->race;
+	struct mm_struct *mm = prt_worker_use_mm(race);
 	size_t i;
 	int ret;
 
 	if (!mm) {
-		pr_race_error(race, "mm gone");
+		prt_race_error(race, "mm gone");
 		goto out;
 	}
 	ret = page_range_use(race->range, 0, race->npages);
 	if (ret) {
-		pr_race_error(race, "use: %d", ret);
+		prt_race_error(race, "use: %d", ret);
 		goto unuse;
 	}
 	for (i = 0; i < race->npages; i++) {
-		u64 mark = pr_mark(w->id, w->round, i);
+		u64 mark = prt_mark(w->id, w->round, i);
 
 		if (page_range_write(race->range,
 				     i * PAGE_SIZE + w->id * sizeof(u64),
 				     &mark, sizeof(mark))) {
-			pr_race_error(race, "write page %zu", i);
+			prt_race_error(race, "write page %zu", i);
 			break;
 		}
-		if (!pr_check_mark(race, i, w->id, mark))
+		if (!prt_check_mark(race, i, w->id, mark))
 			break;
 	}
 unuse:
-	pr_worker_unuse_mm(mm);
+	prt_worker_unuse_mm(mm);
 out:
-	pr_worker_done(race);
+	prt_worker_done(race);
 	return 0;
 }
 
@@ -1396,21 +1396,21 @@ out:
  */
 static void page_range_test_race_use_use(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_worker workers[PR_USE_USE_WORKERS] = {};
-	struct pr_map *map = pr_map_new(test, 8);
-	struct pr_race *race;
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_worker workers[PR_USE_USE_WORKERS] = {};
+	struct prt_map *map = prt_map_new(test, 8);
+	struct prt_race *race;
 	u32 round;
 	size_t i;
 	int j;
 
-	race = pr_race_new(test, map);
-	for (round = 0; !pr_race_over(race); round++) {
+	race = prt_race_new(test, map);
+	for (round = 0; !prt_race_over(race); round++) {
 		for (j = 0; j < PR_USE_USE_WORKERS; j++)
 			workers[j].round = round;
-		pr_race_start(test, race, pr_use_use_worker, workers,
-			      PR_USE_USE_WORKERS);
-		pr_race_wait(test, race);
+		prt_race_start(test, race, prt_use_use_worker, workers,
+			       PR_USE_USE_WORKERS);
+		prt_race_wait(test, race);
 		if (atomic_read(&race->errors))
 			break;
 
@@ -1420,16 +1420,16 @@ static void page_range_test_race_use_use(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, page_range_get_state(race->range, i),
 					PAGE_RANGE_USED);
 			for (j = 0; j < PR_USE_USE_WORKERS; j++) {
-				u64 mark = pr_mark(j, round, i);
+				u64 mark = prt_mark(j, round, i);
 
 				KUNIT_ASSERT_TRUE(test,
-						  pr_check_mark(race, i, j, mark));
+						  prt_check_mark(race, i, j, mark));
 			}
 		}
 		page_range_stop_using(race->range, 0, race->npages);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs),
 				race->npages);
-		KUNIT_ASSERT_EQ(test, pr_shrink_all(prs), race->npages);
+		KUNIT_ASSERT_EQ(test, prt_shrink_all(prs), race->npages);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 	}
 	kunit_info(test, "%u rounds\n", round);
@@ -1447,11 +1447,11 @@ static void page_range_test_race_use_use(struct kunit *test)
  * user mapping and stops using them. All workers also use and stop a shared
  * set of pages without touching their data, which is allowed to race.
  */
-static int pr_use_stop_worker(void *data)
+static int prt_use_stop_worker(void *data)
 {
-	struct pr_worker *w = data;
-	struct pr_race *race = w->race;
-	struct mm_struct *mm = pr_worker_use_mm(race);
+	struct prt_worker *w = data;
+	struct prt_race *race = w->race;
+	struct mm_struct *mm = prt_worker_use_mm(race);
 	size_t first = PR_SHARED_PAGES + w->id * PR_PAGES_PER_WORKER;
 	size_t last = first + PR_PAGES_PER_WORKER;
 	u32 iter = 0;
@@ -1459,27 +1459,27 @@ static int pr_use_stop_worker(void *data)
 	int ret;
 
 	if (!mm) {
-		pr_race_error(race, "mm gone");
+		prt_race_error(race, "mm gone");
 		goto out;
 	}
-	while (!pr_race_over(race)) {
+	while (!prt_race_over(race)) {
 		ret = page_range_use(race->range, first, last);
 		if (ret) {
-			pr_race_error(race, "use own: %d", ret);
+			prt_race_error(race, "use own: %d", ret);
 			break;
 		}
 		for (i = first; i < last; i++) {
-			u64 old = 0, mark = pr_mark(w->id, iter + 1, i);
+			u64 old = 0, mark = prt_mark(w->id, iter + 1, i);
 			size_t off = i * PAGE_SIZE + w->id * sizeof(u64);
 
 			page_range_read(race->range, off, &old, sizeof(old));
-			if (old && old != pr_mark(w->id, iter, i)) {
-				pr_race_error(race, "page %zu: found %llx", i,
-					      old);
+			if (old && old != prt_mark(w->id, iter, i)) {
+				prt_race_error(race, "page %zu: found %llx", i,
+					       old);
 				break;
 			}
 			page_range_write(race->range, off, &mark, sizeof(mark));
-			if (!pr_check_mark(race, i, w->id, mark))
+			if (!prt_check_mark(race, i, w->id, mark))
 				break;
 		}
 		iter++;
@@ -1487,7 +1487,7 @@ static int pr_use_stop_worker(void *data)
 
 		ret = page_range_use(race->range, 0, PR_SHARED_PAGES);
 		if (ret) {
-			pr_race_error(race, "use shared: %d", ret);
+			prt_race_error(race, "use shared: %d", ret);
 			break;
 		}
 		page_range_stop_using(race->range, w->id % PR_SHARED_PAGES,
@@ -1495,27 +1495,27 @@ static int pr_use_stop_worker(void *data)
 		atomic_long_inc(&race->iterations);
 		cond_resched();
 	}
-	pr_worker_unuse_mm(mm);
+	prt_worker_unuse_mm(mm);
 out:
-	pr_worker_done(race);
+	prt_worker_done(race);
 	return 0;
 }
 
 static void page_range_test_race_use_stop_shrink(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_worker workers[PR_USE_STOP_WORKERS + 1] = {};
-	struct pr_map *map;
-	struct pr_race *race;
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_worker workers[PR_USE_STOP_WORKERS + 1] = {};
+	struct prt_map *map;
+	struct prt_race *race;
 	size_t i, present = 0;
 
-	map = pr_map_new(test, PR_SHARED_PAGES +
+	map = prt_map_new(test, PR_SHARED_PAGES +
 			 PR_USE_STOP_WORKERS * PR_PAGES_PER_WORKER);
-	race = pr_race_new(test, map);
-	pr_race_start(test, race, pr_use_stop_worker, workers,
-		      PR_USE_STOP_WORKERS);
-	pr_race_start_shrinker(test, race, &workers[PR_USE_STOP_WORKERS]);
-	pr_race_wait(test, race);
+	race = prt_race_new(test, map);
+	prt_race_start(test, race, prt_use_stop_worker, workers,
+		       PR_USE_STOP_WORKERS);
+	prt_race_start_shrinker(test, race, &workers[PR_USE_STOP_WORKERS]);
+	prt_race_wait(test, race);
 	kunit_info(test, "%ld iterations, %ld pages reclaimed while racing\n",
 		   atomic_long_read(&race->iterations),
 		   atomic_long_read(&race->reclaimed));
@@ -1526,10 +1526,10 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 			present++;
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), present);
 	/* The running counts survived the race too. */
-	pr_expect_counts(test, race->range, "after the race");
+	prt_expect_counts(test, race->range, "after the race");
 	page_range_stop_using(race->range, 0, race->npages);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), present);
-	KUNIT_EXPECT_EQ(test, pr_shrink_all(prs), present);
+	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), present);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&race->iterations), 0);
 }
@@ -1541,23 +1541,23 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
  */
 static void page_range_test_race_destroy_shrink(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_worker shrinker = {};
-	struct pr_race *race;
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_worker shrinker = {};
+	struct prt_race *race;
 	unsigned int rounds = 0;
-	struct pr_owner o = { .npages = 16, .nstop = 16 };
+	struct prt_owner o = { .npages = 16, .nstop = 16 };
 
-	race = pr_race_new(test, NULL);
-	pr_race_start_shrinker(test, race, &shrinker);
+	race = prt_race_new(test, NULL);
+	prt_race_start_shrinker(test, race, &shrinker);
 
-	while (!pr_race_over(race)) {
+	while (!prt_race_over(race)) {
 		/* The owner thread's exit closes the VMA; its mm is gone. */
-		pr_owner_round_end(test, pr_owner_round(test, &o));
+		prt_owner_round_end(test, prt_owner_round(test, &o));
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs), 0);
 		rounds++;
 	}
-	pr_race_wait(test, race);
+	prt_race_wait(test, race);
 	kunit_info(test, "%u rounds, %ld pages reclaimed by the shrinker\n",
 		   rounds, atomic_long_read(&race->reclaimed));
 	KUNIT_EXPECT_GT(test, rounds, 0);
@@ -1569,19 +1569,19 @@ static void page_range_test_race_destroy_shrink(struct kunit *test)
  */
 static void page_range_test_race_mmput_shrink(struct kunit *test)
 {
-	struct page_range_shrinker *prs = pr_prs(test);
-	struct pr_worker shrinker = {};
-	struct pr_race *race;
+	struct page_range_shrinker *prs = prt_prs(test);
+	struct prt_worker shrinker = {};
+	struct prt_race *race;
 	unsigned int rounds = 0;
-	struct pr_owner o = { .npages = 16, .nstop = 12 };
+	struct prt_owner o = { .npages = 16, .nstop = 12 };
 
-	race = pr_race_new(test, NULL);
-	pr_race_start_shrinker(test, race, &shrinker);
+	race = prt_race_new(test, NULL);
+	prt_race_start_shrinker(test, race, &shrinker);
 
-	while (!pr_race_over(race)) {
+	while (!prt_race_over(race)) {
 		size_t i, present = 0;
 
-		pr_owner_round(test, &o);
+		prt_owner_round(test, &o);
 		for (i = 0; i < o.npages; i++)
 			if (page_range_get_state(&o.map->range, i) !=
 			    PAGE_RANGE_FREE)
@@ -1593,13 +1593,13 @@ static void page_range_test_race_mmput_shrink(struct kunit *test)
 					page_range_get_state(&o.map->range, i),
 					PAGE_RANGE_USED);
 		page_range_stop_using(&o.map->range, 0, o.npages);
-		while (page_range_shrinker_count(prs) && !pr_race_over(race))
+		while (page_range_shrinker_count(prs) && !prt_race_over(race))
 			cond_resched();
-		pr_owner_round_end(test, o.map);
+		prt_owner_round_end(test, o.map);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 		rounds++;
 	}
-	pr_race_wait(test, race);
+	prt_race_wait(test, race);
 	kunit_info(test, "%u rounds, %ld pages reclaimed by the shrinker\n",
 		   rounds, atomic_long_read(&race->reclaimed));
 	KUNIT_EXPECT_GT(test, atomic_long_read(&race->reclaimed), 0);
@@ -1629,8 +1629,8 @@ static struct kunit_case page_range_test_cases[] = {
 
 static struct kunit_suite page_range_test_suite = {
 	.name = "binder_page_range",
-	.init = pr_test_init,
-	.exit = pr_test_exit,
+	.init = prt_test_init,
+	.exit = prt_test_exit,
 	.test_cases = page_range_test_cases,
 };
 

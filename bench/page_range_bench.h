@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The interface between the in-kernel benchmarks (pr_bench.c, with the
+ * The interface between the in-kernel benchmarks (page_range_bench.c, with the
  * driver) and binder_alloc's half (binder_alloc_bench.c, compiled in
  * drivers/android/ because binder_alloc's functions are not exported).
  *
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _PR_BENCH_H
-#define _PR_BENCH_H
+#ifndef _PAGE_RANGE_BENCH_H
+#define _PAGE_RANGE_BENCH_H
 
 #include <linux/types.h>
 
 struct file;
 
 /**
- * struct pr_bench_ops - one allocator under test
+ * struct prbench_ops - one allocator under test
  * @name: short name for the results
  * @create: a new allocator with a file whose mmap sets up its area; the
  *	caller maps the file into current's mm (the owner) and releases it
@@ -26,7 +26,7 @@ struct file;
  * @lru_count: available pages on the allocator's list_lru
  * @meta_bytes: per-page metadata: the page slot and any per-page count
  */
-struct pr_bench_ops {
+struct prbench_ops {
 	const char *name;
 	struct file *(*create)(void);
 	void *(*new_buf)(struct file *file, size_t size);
@@ -38,6 +38,6 @@ struct pr_bench_ops {
 	size_t meta_bytes;
 };
 
-extern const struct pr_bench_ops binder_alloc_bench_ops;
+extern const struct prbench_ops binder_alloc_bench_ops;
 
-#endif /* _PR_BENCH_H */
+#endif /* _PAGE_RANGE_BENCH_H */

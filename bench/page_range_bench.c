@@ -43,7 +43,7 @@
 
 #include "binder_alloc_glue.h"
 #include "page_range_internal.h"
-#include "pr_bench.h"
+#include "page_range_bench.h"
 
 /* Every area is 4 MiB, binder's largest. */
 #define PRB_AREA		SZ_4M
@@ -58,14 +58,14 @@ static struct page_range_shrinker prb_prs;
 
 static int prb_pr_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return pr_alloc_mmap(file->private_data, vma);
+	return bpa_alloc_mmap(file->private_data, vma);
 }
 
 static int prb_pr_release(struct inode *inode, struct file *file)
 {
-	struct pr_alloc *alloc = file->private_data;
+	struct bpa_alloc *alloc = file->private_data;
 
-	pr_alloc_release(alloc);
+	bpa_alloc_release(alloc);
 	kfree(alloc);
 	return 0;
 }
@@ -78,21 +78,21 @@ static const struct file_operations prb_pr_fops = {
 
 static struct file *prb_pr_create(void)
 {
-	struct pr_alloc *alloc;
+	struct bpa_alloc *alloc;
 	struct file *file;
 	int ret;
 
 	alloc = kzalloc(sizeof(*alloc), GFP_KERNEL);
 	if (!alloc)
 		return ERR_PTR(-ENOMEM);
-	ret = pr_alloc_init(alloc, &prb_prs);
+	ret = bpa_alloc_init(alloc, &prb_prs);
 	if (ret) {
 		kfree(alloc);
 		return ERR_PTR(ret);
 	}
-	file = anon_inode_getfile("[pr_bench]", &prb_pr_fops, alloc, O_RDWR);
+	file = anon_inode_getfile("[prbench]", &prb_pr_fops, alloc, O_RDWR);
 	if (IS_ERR(file)) {
-		pr_alloc_release(alloc);
+		bpa_alloc_release(alloc);
 		kfree(alloc);
 	}
 	return file;
@@ -100,21 +100,21 @@ static struct file *prb_pr_create(void)
 
 static void *prb_pr_new_buf(struct file *file, size_t size)
 {
-	struct pr_buffer *buffer;
+	struct bpa_buffer *buffer;
 
-	buffer = pr_alloc_new_buf(file->private_data, size, 0, 0, false);
+	buffer = bpa_alloc_new_buf(file->private_data, size, 0, 0, false);
 	return IS_ERR(buffer) ? NULL : buffer;
 }
 
 static void prb_pr_free_buf(struct file *file, void *buf)
 {
-	pr_alloc_free_buf(file->private_data, buf);
+	bpa_alloc_free_buf(file->private_data, buf);
 }
 
 static int prb_pr_copy(struct file *file, void *buf, size_t offset,
 		       const void *src, size_t len)
 {
-	return pr_alloc_copy_to_buffer(file->private_data, buf, offset, src,
+	return bpa_alloc_copy_to_buffer(file->private_data, buf, offset, src,
 				       len);
 }
 
@@ -128,7 +128,7 @@ static unsigned long prb_pr_lru_count(void)
 	return page_range_shrinker_count(&prb_prs);
 }
 
-static const struct pr_bench_ops prb_pr_ops = {
+static const struct prbench_ops prb_pr_ops = {
 	.name = "page_range",
 	.create = prb_pr_create,
 	.new_buf = prb_pr_new_buf,
@@ -142,12 +142,12 @@ static const struct pr_bench_ops prb_pr_ops = {
 
 /* An allocator with its area mapped into current's mm. */
 struct prb_area {
-	const struct pr_bench_ops *ops;
+	const struct prbench_ops *ops;
 	struct file *file;
 	unsigned long addr;
 };
 
-static int prb_area_open(struct prb_area *area, const struct pr_bench_ops *ops)
+static int prb_area_open(struct prb_area *area, const struct prbench_ops *ops)
 {
 	area->ops = ops;
 	area->file = ops->create();
@@ -173,7 +173,7 @@ static void prb_area_close(struct prb_area *area)
 }
 
 /* Reclaim every available page of the area's allocator. */
-static unsigned long prb_drain(const struct pr_bench_ops *ops)
+static unsigned long prb_drain(const struct prbench_ops *ops)
 {
 	unsigned long freed = 0, n;
 
@@ -194,7 +194,7 @@ static void prb_report(const char *workload, unsigned long param,
 }
 
 /* Warm cycles: allocate and free a buffer whose pages stay present. */
-static int prb_warm(const struct pr_bench_ops *ops, int round, size_t size,
+static int prb_warm(const struct prbench_ops *ops, int round, size_t size,
 		    unsigned int iters)
 {
 	struct prb_area area;
@@ -234,7 +234,7 @@ out:
  * free makes them available, for the shrinker to reclaim. Times the
  * installs (@reclaim false: "cold") or the reclaims ("shrink"), per page.
  */
-static int prb_cycle(const struct pr_bench_ops *ops, int round,
+static int prb_cycle(const struct prbench_ops *ops, int round,
 		     unsigned int reps, bool reclaim)
 {
 	unsigned long pages = 0, n;
@@ -312,7 +312,7 @@ static int prb_cold_floor(int round, unsigned int reps)
  * Copy 64 KiB chunks from kernel memory into a 1 MiB buffer (ops), or into
  * 1 MiB of vmalloc'd memory with plain memcpy() (ops == NULL); in MiB/s.
  */
-static int prb_copy(const struct pr_bench_ops *ops, int round,
+static int prb_copy(const struct prbench_ops *ops, int round,
 		    unsigned int reps)
 {
 	struct prb_area area;
@@ -373,7 +373,7 @@ out_src:
 
 /* Scaling: kthreads doing warm 4 KiB cycles on shared or disjoint areas. */
 struct prb_thread {
-	const struct pr_bench_ops *ops;
+	const struct prbench_ops *ops;
 	struct file *file;
 	unsigned int iters;
 	atomic_t *go;
@@ -401,7 +401,7 @@ static int prb_thread_fn(void *data)
 	return 0;
 }
 
-static int prb_scale(const struct pr_bench_ops *ops, int round,
+static int prb_scale(const struct prbench_ops *ops, int round,
 		     unsigned int nthreads, bool shared, unsigned int iters)
 {
 	struct prb_area *areas;
@@ -465,45 +465,45 @@ out:
  * The measurements, each long enough (tens of milliseconds under TCG) for
  * the clock and the scheduler not to matter much.
  */
-static int prb_step_warm(const struct pr_bench_ops *ops, int round,
+static int prb_step_warm(const struct prbench_ops *ops, int round,
 			 unsigned long size)
 {
 	return prb_warm(ops, round, size, size >= SZ_1M ? 1000 :
 					  size >= SZ_64K ? 10000 : 40000);
 }
 
-static int prb_step_cold(const struct pr_bench_ops *ops, int round,
+static int prb_step_cold(const struct prbench_ops *ops, int round,
 			 unsigned long unused)
 {
 	return ops ? prb_cycle(ops, round, 64, false) :
 		     prb_cold_floor(round, 64);
 }
 
-static int prb_step_shrink(const struct pr_bench_ops *ops, int round,
+static int prb_step_shrink(const struct prbench_ops *ops, int round,
 			   unsigned long unused)
 {
 	return prb_cycle(ops, round, 64, true);
 }
 
-static int prb_step_copy(const struct pr_bench_ops *ops, int round,
+static int prb_step_copy(const struct prbench_ops *ops, int round,
 			 unsigned long unused)
 {
 	return prb_copy(ops, round, 128);
 }
 
-static int prb_step_disjoint(const struct pr_bench_ops *ops, int round,
+static int prb_step_disjoint(const struct prbench_ops *ops, int round,
 			     unsigned long nthreads)
 {
 	return prb_scale(ops, round, nthreads, false, 32000 / nthreads);
 }
 
-static int prb_step_shared(const struct pr_bench_ops *ops, int round,
+static int prb_step_shared(const struct prbench_ops *ops, int round,
 			   unsigned long nthreads)
 {
 	return prb_scale(ops, round, nthreads, true, 32000 / nthreads);
 }
 
-static int prb_step_meta(const struct pr_bench_ops *ops, int round,
+static int prb_step_meta(const struct prbench_ops *ops, int round,
 			 unsigned long unused)
 {
 	prb_report("meta", PAGE_SIZE, ops->name, round, ops->meta_bytes,
@@ -513,7 +513,7 @@ static int prb_step_meta(const struct pr_bench_ops *ops, int round,
 
 static const struct prb_step {
 	const char *workload;
-	int (*fn)(const struct pr_bench_ops *ops, int round,
+	int (*fn)(const struct prbench_ops *ops, int round,
 		  unsigned long param);
 	unsigned long param;
 	bool baseline;	/* also run without an allocator (ops == NULL) */
@@ -546,7 +546,7 @@ static const struct prb_step {
  */
 static int prb_run(const char *workload, int rounds, const char *only)
 {
-	const struct pr_bench_ops *impls[2] = {
+	const struct prbench_ops *impls[2] = {
 		&prb_pr_ops, &binder_alloc_bench_ops,
 	};
 	const struct prb_step *step;
@@ -560,7 +560,7 @@ static int prb_run(const char *workload, int rounds, const char *only)
 			    strcmp(workload, step->workload))
 				continue;
 			for (i = 0; i < 2; i++) {
-				const struct pr_bench_ops *ops =
+				const struct prbench_ops *ops =
 					impls[(round + i) % 2];
 
 				if (*only && strcmp(only, ops->name))

@@ -5,8 +5,8 @@
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _BINDER_PAGE_RANGE_KUNIT_H
-#define _BINDER_PAGE_RANGE_KUNIT_H
+#ifndef _PAGE_RANGE_KUNIT_UTIL_H
+#define _PAGE_RANGE_KUNIT_UTIL_H
 
 #include <linux/completion.h>
 #include <linux/types.h>
@@ -17,22 +17,22 @@ struct page_range_shrinker;
 struct task_struct;
 
 /* Let fault injection fail this thread's allocations, if asked to. */
-void pr_fault_scope(void);
+void prt_fault_scope(void);
 /* Scan as reclaim would (lockdep knows it may run under any allocation). */
-unsigned long pr_shrink(struct page_range_shrinker *prs, unsigned long nr);
+unsigned long prt_shrink(struct page_range_shrinker *prs, unsigned long nr);
 /* Scan until the LRU is empty; returns the pages freed. */
-unsigned long pr_shrink_all(struct page_range_shrinker *prs);
+unsigned long prt_shrink_all(struct page_range_shrinker *prs);
 /* Read what userspace sees at @uaddr; false if it faults. */
-bool pr_user_read(unsigned long uaddr, void *buf, size_t len);
+bool prt_user_read(unsigned long uaddr, void *buf, size_t len);
 /* A pattern that differs per @seed and per byte. */
-void pr_fill(u8 *buf, size_t len, u32 seed);
-bool pr_all_zero(const u8 *buf, size_t len);
+void prt_fill(u8 *buf, size_t len, u32 seed);
+bool prt_all_zero(const u8 *buf, size_t len);
 /* kthread_run() whose thread has exited by the end of the test. */
-struct task_struct *pr_kthread_run(struct kunit *test, int (*fn)(void *),
-				   void *data, const char *name);
+struct task_struct *prt_kthread_run(struct kunit *test, int (*fn)(void *),
+				    void *data, const char *name);
 
 /**
- * struct pr_kill_call - a call that waits for a lock the test holds
+ * struct prt_kill_call - a call that waits for a lock the test holds
  * @range: the test holds its mm_lock, or its owner's mmap lock for
  *	writing; the call's thread runs with the range's mm
  * @hold_mm_lock: hold @range's mm_lock, else the mmap lock of @range's mm
@@ -49,10 +49,10 @@ struct task_struct *pr_kthread_run(struct kunit *test, int (*fn)(void *),
  * @started: set by the thread just before it calls @fn
  * @done: completed by the thread once @fn returned
  */
-struct pr_kill_call {
+struct prt_kill_call {
 	struct page_range *range;
 	bool hold_mm_lock;
-	int (*fn)(struct pr_kill_call *call);
+	int (*fn)(struct prt_kill_call *call);
 	void *data;
 	unsigned long arg;
 	int ret;
@@ -68,8 +68,8 @@ struct pr_kill_call {
  * and record how it ended; the lock is released and the thread joined
  * (bounded) before this returns. Asserts nothing while the lock is held.
  */
-void pr_kill_blocked_call(struct kunit *test, struct pr_kill_call *call);
+void prt_kill_blocked_call(struct kunit *test, struct prt_kill_call *call);
 /* For exit fixtures: wait (bounded) for a call's thread; false if stuck. */
-bool pr_kill_call_join(struct pr_kill_call *call);
+bool prt_kill_call_join(struct prt_kill_call *call);
 
-#endif /* _BINDER_PAGE_RANGE_KUNIT_H */
+#endif /* _PAGE_RANGE_KUNIT_UTIL_H */
