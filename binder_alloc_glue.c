@@ -993,3 +993,25 @@ size_t bpa_alloc_area_size(struct bpa_alloc *alloc)
 	return READ_ONCE(alloc->buffer_size);
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_area_size, PAGE_RANGE_NS);
+
+/**
+ * bpa_alloc_has_area() - whether the area can take new buffers
+ * @alloc: the allocator
+ *
+ * A caller about to ask for a buffer later, e.g. one that sends a request
+ * and waits for the reply to land in its own area, checks first that the
+ * reply would have somewhere to go.
+ *
+ * Context: Process or atomic context, not interrupt context.
+ * Return: true if the area is mapped and its VMA is not closed.
+ */
+bool bpa_alloc_has_area(struct bpa_alloc *alloc)
+{
+	bool ret;
+
+	spin_lock(&alloc->lock);
+	ret = alloc->mapped && !alloc->closed;
+	spin_unlock(&alloc->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_has_area, PAGE_RANGE_NS);

@@ -10,6 +10,7 @@
 #ifndef _BINDER_ALLOC_GLUE_H
 #define _BINDER_ALLOC_GLUE_H
 
+#include <linux/compiler.h>
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
@@ -18,6 +19,7 @@
 #include "page_range.h"
 
 struct dentry;
+struct mm_struct;
 struct vm_area_struct;
 
 /**
@@ -91,6 +93,9 @@ struct bpa_buffer {
  * @pid: pid of the owner, for debugging output
  * @node: in the global list of allocators, for debugfs (under its mutex)
  * @debugfs: this allocator's debugfs file
+ *
+ * Users embed this structure and go through the functions below, never
+ * its fields.
  */
 struct bpa_alloc {
 	spinlock_t lock;	/* see kernel-doc above */
@@ -163,10 +168,63 @@ int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
 
 void bpa_alloc_get_stats(struct bpa_alloc *alloc, struct bpa_alloc_stats *stats);
 size_t bpa_alloc_area_size(struct bpa_alloc *alloc);
+bool bpa_alloc_has_area(struct bpa_alloc *alloc);
 void bpa_alloc_release_to_user(struct bpa_alloc *alloc,
 			       struct bpa_buffer *buffer);
 
 unsigned long bpa_alloc_nr_buffers(void);
+
+/**
+ * bpa_alloc_is_owner() - whether @mm owns the allocator
+ * @alloc: the allocator
+ * @mm: an mm, usually current's
+ *
+ * The owner's mm is the one bpa_alloc_init() recorded; only it may map the
+ * area, and offsets into the area mean something only to it.
+ *
+ * Context: Any context.
+ * Return: true if @mm is the owner's mm.
+ */
+static inline bool bpa_alloc_is_owner(struct bpa_alloc *alloc,
+				      struct mm_struct *mm)
+{
+	/* Set at init, never changed: no lock needed. */
+	return mm == alloc->range.mm;
+}
+
+/**
+ * bpa_alloc_area_start() - user address of the area
+ * @alloc: the allocator
+ *
+ * bpa_alloc_mmap() publishes the area's size before its start, so a caller
+ * that checked an offset against bpa_alloc_area_size() and races with it
+ * sees either the start or 0.
+ *
+ * Context: Any context.
+ * Return: the user address of the area's first byte, 0 until it is mapped.
+ */
+static inline unsigned long bpa_alloc_area_start(struct bpa_alloc *alloc)
+{
+	return READ_ONCE(alloc->buffer);
+}
+
+/**
+ * bpa_buffer_user_offset() - where a buffer starts in the area
+ * @alloc: the allocator
+ * @buffer: an allocated buffer
+ *
+ * The offset by which userspace, mapping the area anywhere, names @buffer,
+ * e.g. to free it.
+ *
+ * Context: Any context.
+ * Return: the byte offset of @buffer's first byte from the area's start.
+ */
+static inline size_t bpa_buffer_user_offset(struct bpa_alloc *alloc,
+					    struct bpa_buffer *buffer)
+{
+	/* A buffer exists only once the area is mapped: the start is set. */
+	return buffer->user_data - alloc->buffer;
+}
 
 /* For this module's init and exit only. */
 struct dentry *bpa_alloc_module_init(void);

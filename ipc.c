@@ -600,7 +600,7 @@ static void bpr_describe(struct bpr_proc *proc, struct bpa_buffer *buffer,
 			 struct bpr_message *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->offset = buffer->user_data - proc->alloc.buffer;
+	out->offset = bpa_buffer_user_offset(&proc->alloc, buffer);
 	out->size = size;
 	out->transaction = txn;
 	out->sender = sender;
@@ -608,17 +608,6 @@ static void bpr_describe(struct bpr_proc *proc, struct bpa_buffer *buffer,
 	/* In the receiver's namespaces, as binder's sender_pid/sender_euid. */
 	out->sender_pid = pid_nr_ns(pid, task_active_pid_ns(current));
 	out->sender_euid = from_kuid_munged(current_user_ns(), euid);
-}
-
-/* Whether @proc can take a reply: it has a mapped, open area. */
-static bool bpr_has_area(struct bpr_proc *proc)
-{
-	bool ret;
-
-	spin_lock(&proc->alloc.lock);
-	ret = proc->alloc.mapped && !proc->alloc.closed;
-	spin_unlock(&proc->alloc.lock);
-	return ret;
 }
 
 /* Key of the calling thread in &bpr_proc.waiting: its global tid. */
@@ -649,7 +638,7 @@ static int bpr_transact(struct bpr_proc *proc, struct bpr_write_read *wr,
 		if (txn)
 			bpr_txn_abandon(proc, txn);
 		/* The reply would have nowhere to go. */
-		if (!bpr_has_area(proc))
+		if (!bpa_alloc_has_area(&proc->alloc))
 			return -ENOBUFS;
 
 		txn = kmem_cache_zalloc(bpr_txn_cache, GFP_KERNEL_ACCOUNT);
@@ -915,7 +904,8 @@ static int bpr_free(struct bpr_proc *proc, u64 offset)
 	 * start (0), no buffer is found and the offset is refused.
 	 */
 	buffer = bpa_alloc_prepare_to_free(&proc->alloc,
-					   READ_ONCE(proc->alloc.buffer) + offset);
+					   bpa_alloc_area_start(&proc->alloc) +
+					   offset);
 	if (IS_ERR(buffer))
 		return PTR_ERR(buffer);
 	bpr_quota_uncharge(proc, buffer->private, buffer->data_size);
@@ -1162,7 +1152,7 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	 * holding the file (a child after fork, a receiver of the fd) may
 	 * only ask for the version.
 	 */
-	if (current->mm != proc->alloc.range.mm)
+	if (!bpa_alloc_is_owner(&proc->alloc, current->mm))
 		return -EPERM;
 
 	switch (cmd) {
@@ -1261,7 +1251,7 @@ static int bpr_flush(struct file *file, fl_owner_t id)
 {
 	struct bpr_proc *proc = file->private_data;
 
-	if (current->mm != proc->alloc.range.mm)
+	if (!bpa_alloc_is_owner(&proc->alloc, current->mm))
 		return 0;
 	spin_lock(&proc->lock);
 	/* Read without the lock by the receivers' wait condition. */
