@@ -27,6 +27,7 @@
 
 #include <linux/atomic.h>
 #include <linux/capability.h>
+#include <linux/cleanup.h>
 #include <linux/cred.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -266,6 +267,13 @@ static void bpr_area_put(struct bpr_proc *proc)
 		queue_work(bpr_wq, &proc->release_work);
 }
 
+/* Let go of a peer found and pinned by bpr_target_get(). */
+static void bpr_target_put(struct bpr_proc *target)
+{
+	bpr_area_put(target);
+	bpr_proc_put(target);
+}
+
 static void bpr_txn_free(struct kref *ref)
 {
 	struct bpr_txn *txn = container_of(ref, struct bpr_txn, ref);
@@ -384,21 +392,16 @@ static int bpr_bind(struct bpr_proc *proc, u32 id)
 	if (id <= BPR_ID_RESERVED_MAX && !capable(CAP_IPC_OWNER))
 		return -EPERM;
 	/* proc->id changes only under bpr_ids_lock: read it there. */
-	mutex_lock(&bpr_ids_lock);
-	if (proc->id) {
-		ret = -EBUSY;
-	} else {
-		ret = xa_insert(&bpr_ids, id, proc, GFP_KERNEL_ACCOUNT);
-		if (ret == -EBUSY)
-			ret = -EADDRINUSE;
-	}
-	if (!ret) {
-		spin_lock(&proc->lock);
-		proc->id = id;
-		spin_unlock(&proc->lock);
-	}
-	mutex_unlock(&bpr_ids_lock);
-	return ret;
+	guard(mutex)(&bpr_ids_lock);
+	if (proc->id)
+		return -EBUSY;
+	ret = xa_insert(&bpr_ids, id, proc, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret == -EBUSY ? -EADDRINUSE : ret;
+	spin_lock(&proc->lock);
+	proc->id = id;
+	spin_unlock(&proc->lock);
+	return 0;
 }
 
 /*
@@ -409,7 +412,7 @@ static int bpr_bind(struct bpr_proc *proc, u32 id)
 static struct bpr_quota *bpr_quota_get(struct bpr_proc *to)
 {
 	kuid_t euid = current_euid();
-	struct bpr_quota *quota, *new;
+	struct bpr_quota *quota;
 	int ret;
 
 	if (uid_eq(euid, to->euid))
@@ -417,15 +420,15 @@ static struct bpr_quota *bpr_quota_get(struct bpr_proc *to)
 	quota = xa_load(&to->quotas, __kuid_val(euid));
 	if (quota)
 		return quota;
-	/* Charged to the sender, who asks for it. */
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	/* Charged to the sender, who asks for it; freed unless inserted. */
+	struct bpr_quota *new __free(kfree) =
+		kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return ERR_PTR(-ENOMEM);
 	ret = xa_insert(&to->quotas, __kuid_val(euid), new,
 			GFP_KERNEL_ACCOUNT);
 	if (!ret)
-		return new;
-	kfree(new);
+		return_ptr(new);
 	if (ret != -EBUSY)
 		return ERR_PTR(ret);
 	/* Another thread of the same user was first. */
@@ -493,52 +496,55 @@ static struct bpa_buffer *bpr_copy_in(struct bpr_proc *to, u64 data, u64 size,
 }
 
 /*
- * Deliver @send from @proc: copy it into the target's area and queue it,
- * with @txn for a two-way send (the queue takes a reference).
+ * The receiver @send goes to, with a reference and its area pinned, if
+ * that area could hold @send; let go of it with bpr_target_put().
  */
-static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
-		       struct bpr_txn *txn)
+static struct bpr_proc *bpr_target_get(const struct bpr_send *send)
 {
-	bool oneway = send->flags & BPR_SEND_ONEWAY;
-	struct bpa_buffer *buffer;
-	struct bpr_quota *quota;
 	struct bpr_proc *target;
-	struct bpr_msg *msg;
 	size_t area;
 	int ret;
 
 	target = bpr_lookup(send->target);
 	if (!target)
-		return -ENXIO;
-	ret = -ECONNRESET;
-	if (!bpr_area_get(target))
-		goto err_put_target;
+		return ERR_PTR(-ENXIO);
+	if (!bpr_area_get(target)) {
+		bpr_proc_put(target);
+		return ERR_PTR(-ECONNRESET);
+	}
 	/* Unmapped, or a message that could never fit. */
 	area = bpa_alloc_area_size(&target->alloc);
 	ret = !area ? -ESRCH : send->size > area ? -EMSGSIZE : 0;
-	if (ret)
-		goto err_put_area;
-
-	quota = bpr_quota_get(target);
-	if (IS_ERR(quota)) {
-		ret = PTR_ERR(quota);
-		goto err_put_area;
+	if (ret) {
+		bpr_target_put(target);
+		return ERR_PTR(ret);
 	}
-	ret = bpr_quota_charge(target, quota, send->size);
-	if (ret)
-		goto err_put_area;
+	return target;
+}
+
+/*
+ * A message of @send from @proc, its bytes copied into @target's area and
+ * counted in @quota there. The caller pins @target's area.
+ */
+static struct bpr_msg *bpr_msg_new(struct bpr_proc *proc,
+				   struct bpr_proc *target,
+				   const struct bpr_send *send,
+				   struct bpr_quota *quota)
+{
+	bool oneway = send->flags & BPR_SEND_ONEWAY;
+	struct bpa_buffer *buffer;
+	struct bpr_msg *msg;
 
 	/* Per-message objects are charged to the sender. */
-	ret = -ENOMEM;
 	msg = kmem_cache_zalloc(bpr_msg_cache, GFP_KERNEL_ACCOUNT);
 	if (!msg)
-		goto err_uncharge;
+		return ERR_PTR(-ENOMEM);
 	atomic_long_inc(&bpr_nr_msgs);
 
 	buffer = bpr_copy_in(target, send->data, send->size, oneway);
 	if (IS_ERR(buffer)) {
-		ret = PTR_ERR(buffer);
-		goto err_free_msg;
+		bpr_msg_free(msg);
+		return ERR_CAST(buffer);
 	}
 	buffer->private = quota;
 	if (send->flags & BPR_SEND_CLEAR_BUF)
@@ -551,16 +557,22 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 	msg->pid = get_pid(task_tgid(current));
 	msg->euid = current_euid();
 	msg->sender = READ_ONCE(proc->id);
+	return msg;
+}
 
-	spin_lock(&target->lock);
-	if (target->dead ||
-	    target->queued + target->npending >= BPR_MAX_QUEUED) {
-		ret = target->dead ? -ECONNRESET : -ENOSPC;
-		spin_unlock(&target->lock);
-		/* Refused: the receiver must not find these bytes later. */
-		bpr_free_unseen(&target->alloc, buffer);
-		goto err_free_msg;
-	}
+/*
+ * Queue @msg on @target, with @txn for a two-way send (the queue takes a
+ * reference): -ECONNRESET if @target's file is released, -ENOSPC if full.
+ */
+static int bpr_enqueue_locked(struct bpr_proc *target, struct bpr_msg *msg,
+			      struct bpr_txn *txn)
+	__must_hold(&target->lock)
+{
+	lockdep_assert_held(&target->lock);
+	if (target->dead)
+		return -ECONNRESET;
+	if (target->queued + target->npending >= BPR_MAX_QUEUED)
+		return -ENOSPC;
 	if (txn) {
 		txn->id = ++target->next_txn_id;
 		kref_get(&txn->ref);
@@ -568,7 +580,32 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 	}
 	list_add_tail(&msg->entry, &target->queue);
 	target->queued++;
+	return 0;
+}
+
+/*
+ * Copy @send from @proc into @target's area, counted in @quota, queue it
+ * with @txn and wake a receiver. The caller pins @target's area.
+ */
+static int bpr_post(struct bpr_proc *proc, struct bpr_proc *target,
+		    const struct bpr_send *send, struct bpr_quota *quota,
+		    struct bpr_txn *txn)
+{
+	struct bpr_msg *msg;
+	int ret;
+
+	msg = bpr_msg_new(proc, target, send, quota);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	spin_lock(&target->lock);
+	ret = bpr_enqueue_locked(target, msg, txn);
 	spin_unlock(&target->lock);
+	if (ret) {
+		/* Refused: the receiver must not find these bytes later. */
+		bpr_free_unseen(&target->alloc, msg->buffer);
+		bpr_msg_free(msg);
+		return ret;
+	}
 	/*
 	 * A two-way sender goes to sleep next, waiting for the reply: a sync
 	 * wakeup lets the receiver take over this CPU rather than wake on
@@ -578,18 +615,36 @@ static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
 		wake_up_interruptible_sync(&target->wait);
 	else
 		wake_up_interruptible(&target->wait);
-	bpr_area_put(target);
-	bpr_proc_put(target);
 	return 0;
+}
 
-err_free_msg:
-	bpr_msg_free(msg);
-err_uncharge:
-	bpr_quota_uncharge(target, quota, send->size);
-err_put_area:
-	bpr_area_put(target);
-err_put_target:
-	bpr_proc_put(target);
+/*
+ * Deliver @send from @proc: copy it into the target's area and queue it,
+ * with @txn for a two-way send (the queue takes a reference).
+ */
+static int bpr_deliver(struct bpr_proc *proc, const struct bpr_send *send,
+		       struct bpr_txn *txn)
+{
+	struct bpr_quota *quota;
+	struct bpr_proc *target;
+	int ret;
+
+	target = bpr_target_get(send);
+	if (IS_ERR(target))
+		return PTR_ERR(target);
+	quota = bpr_quota_get(target);
+	if (IS_ERR(quota)) {
+		ret = PTR_ERR(quota);
+		goto out;
+	}
+	ret = bpr_quota_charge(target, quota, send->size);
+	if (ret)
+		goto out;
+	ret = bpr_post(proc, target, send, quota, txn);
+	if (ret)
+		bpr_quota_uncharge(target, quota, send->size);
+out:
+	bpr_target_put(target);
 	return ret;
 }
 
@@ -616,6 +671,108 @@ static unsigned long bpr_tid(void)
 	return pid_nr(task_pid(current));
 }
 
+/* A transaction from @proc, for the calling thread to wait on. */
+static struct bpr_txn *bpr_txn_new(struct bpr_proc *proc)
+{
+	struct bpr_txn *txn;
+
+	txn = kmem_cache_zalloc(bpr_txn_cache, GFP_KERNEL_ACCOUNT);
+	if (!txn)
+		return NULL;
+	atomic_long_inc(&bpr_nr_txns);
+	kref_init(&txn->ref);
+	spin_lock_init(&txn->lock);
+	init_waitqueue_head(&txn->wait);
+	kref_get(&proc->ref);
+	txn->sender = proc;
+	txn->waiter = get_pid(task_pid(current));
+	return txn;
+}
+
+/*
+ * Start the two-way send of @wr: the new transaction goes into the calling
+ * thread's waiting slot, which holds it, and is delivered; %BPR_WR_SENT is
+ * set in @wr->done. Returns the transaction, or an error.
+ */
+static struct bpr_txn *bpr_txn_send(struct bpr_proc *proc,
+				    struct bpr_write_read *wr)
+{
+	unsigned long tid = bpr_tid();
+	struct bpr_txn *txn;
+	int ret;
+
+	/* A new transaction: whatever this thread waited for is given up. */
+	txn = xa_erase(&proc->waiting, tid);
+	if (txn)
+		bpr_txn_abandon(proc, txn);
+	/* The reply would have nowhere to go. */
+	if (!bpa_alloc_has_area(&proc->alloc))
+		return ERR_PTR(-ENOBUFS);
+
+	txn = bpr_txn_new(proc);
+	if (!txn)
+		return ERR_PTR(-ENOMEM);
+	ret = xa_insert(&proc->waiting, tid, txn, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		bpr_txn_put(txn);
+		return ERR_PTR(ret);
+	}
+	ret = bpr_deliver(proc, &wr->send, txn);
+	if (ret) {
+		xa_erase(&proc->waiting, tid);
+		bpr_txn_put(txn);
+		return ERR_PTR(ret);
+	}
+	wr->done |= BPR_WR_SENT;
+	return txn;
+}
+
+/* The transaction an interrupted call of this thread sent, to wait again. */
+static struct bpr_txn *bpr_txn_resume(struct bpr_proc *proc)
+{
+	struct bpr_txn *txn;
+
+	/*
+	 * Only this thread and the file's release remove this slot,
+	 * and no release runs during an ioctl: the slot's reference
+	 * keeps @txn while we use it.
+	 */
+	txn = xa_load(&proc->waiting, bpr_tid());
+	if (!txn || txn->waiter != task_pid(current))
+		return ERR_PTR(-EINVAL);
+	return txn;
+}
+
+/*
+ * @txn is done: take it out of the calling thread's waiting slot and, if a
+ * reply came, describe it in @kout for bpr_out_commit(). Returns the
+ * transaction's status.
+ */
+static int bpr_txn_collect(struct bpr_proc *proc, struct bpr_txn *txn,
+			   struct bpr_message *kout, struct bpr_out *out)
+{
+	struct bpa_buffer *reply;
+	int status;
+
+	xa_erase(&proc->waiting, bpr_tid());
+	/* bpr_txn_finish() wrote the result under the lock, then done. */
+	spin_lock(&txn->lock);
+	status = txn->status;
+	reply = txn->reply;
+	txn->reply = NULL;
+	spin_unlock(&txn->lock);
+	if (!status) {
+		bpr_describe(proc, reply, txn->reply_size, txn->reply_from,
+			     BPR_MSG_REPLY |
+			     (reply->clear_on_free ? BPR_MSG_CLEAR_BUF : 0),
+			     0, txn->reply_pid, txn->reply_euid, kout);
+		out->reply = reply;
+	}
+	/* The waiting slot's reference. */
+	bpr_txn_put(txn);
+	return status;
+}
+
 /*
  * A two-way send: deliver, then wait for the reply, which lands in the
  * caller's own area and is described in @wr->message. The wait is
@@ -627,74 +784,20 @@ static unsigned long bpr_tid(void)
 static int bpr_transact(struct bpr_proc *proc, struct bpr_write_read *wr,
 			struct bpr_out *out)
 {
-	unsigned long tid = bpr_tid();
-	struct bpa_buffer *reply;
 	struct bpr_txn *txn;
-	int ret, status;
+	int ret;
 
-	if (!(wr->done & BPR_WR_SENT)) {
-		/* A new transaction: whatever this thread waited for is given up. */
-		txn = xa_erase(&proc->waiting, tid);
-		if (txn)
-			bpr_txn_abandon(proc, txn);
-		/* The reply would have nowhere to go. */
-		if (!bpa_alloc_has_area(&proc->alloc))
-			return -ENOBUFS;
-
-		txn = kmem_cache_zalloc(bpr_txn_cache, GFP_KERNEL_ACCOUNT);
-		if (!txn)
-			return -ENOMEM;
-		atomic_long_inc(&bpr_nr_txns);
-		kref_init(&txn->ref);
-		spin_lock_init(&txn->lock);
-		init_waitqueue_head(&txn->wait);
-		kref_get(&proc->ref);
-		txn->sender = proc;
-		txn->waiter = get_pid(task_pid(current));
-		ret = xa_insert(&proc->waiting, tid, txn, GFP_KERNEL_ACCOUNT);
-		if (ret) {
-			bpr_txn_put(txn);
-			return ret;
-		}
-		ret = bpr_deliver(proc, &wr->send, txn);
-		if (ret) {
-			xa_erase(&proc->waiting, tid);
-			bpr_txn_put(txn);
-			return ret;
-		}
-		wr->done |= BPR_WR_SENT;
-	} else {
-		/*
-		 * Only this thread and the file's release remove this slot,
-		 * and no release runs during an ioctl: the slot's reference
-		 * keeps @txn while we use it.
-		 */
-		txn = xa_load(&proc->waiting, tid);
-		if (!txn || txn->waiter != task_pid(current))
-			return -EINVAL;
-	}
+	if (!(wr->done & BPR_WR_SENT))
+		txn = bpr_txn_send(proc, wr);
+	else
+		txn = bpr_txn_resume(proc);
+	if (IS_ERR(txn))
+		return PTR_ERR(txn);
 
 	ret = wait_event_freezable(txn->wait, READ_ONCE(txn->done));
 	if (ret)
 		return ret;
-
-	xa_erase(&proc->waiting, tid);
-	/* bpr_txn_finish() wrote the result under the lock, then done. */
-	spin_lock(&txn->lock);
-	status = txn->status;
-	reply = txn->reply;
-	txn->reply = NULL;
-	spin_unlock(&txn->lock);
-	if (!status) {
-		bpr_describe(proc, reply, txn->reply_size, txn->reply_from,
-			     BPR_MSG_REPLY |
-			     (reply->clear_on_free ? BPR_MSG_CLEAR_BUF : 0),
-			     0, txn->reply_pid, txn->reply_euid,
-			     &wr->message);
-		out->reply = reply;
-	}
-	bpr_txn_put(txn);
-	return status;
+	return bpr_txn_collect(proc, txn, &wr->message, out);
 }
 
 /* A receiver's wait is over: a message is queued, or the file was closed. */
@@ -705,13 +808,31 @@ static bool bpr_receivable(struct bpr_proc *proc, unsigned int flushes)
 }
 
 /*
- * Take the next message off @proc's queue, waiting for one unless
- * @nonblock; describe it in @kout. The caller hands it to userspace with
- * bpr_out_commit(), or puts it back with bpr_out_abort().
- * -EBADF if the file was closed meanwhile.
+ * Take the first message off @proc's queue. With none: ERR_PTR(-EBADF) if
+ * the file was closed since @flushes, else ERR_PTR(-EAGAIN).
  */
-static int bpr_receive(struct bpr_proc *proc, bool nonblock,
-		       struct bpr_message *kout, struct bpr_out *out)
+static struct bpr_msg *bpr_dequeue(struct bpr_proc *proc,
+				   unsigned int flushes)
+{
+	struct bpr_msg *msg;
+
+	spin_lock(&proc->lock);
+	msg = list_first_entry_or_null(&proc->queue, struct bpr_msg, entry);
+	if (msg) {
+		list_del(&msg->entry);
+		proc->queued--;
+	} else {
+		msg = ERR_PTR(proc->flushes != flushes ? -EBADF : -EAGAIN);
+	}
+	spin_unlock(&proc->lock);
+	return msg;
+}
+
+/*
+ * Take the next message off @proc's queue, waiting for one unless
+ * @nonblock; -EBADF if the file was closed meanwhile.
+ */
+static struct bpr_msg *bpr_wait_msg(struct bpr_proc *proc, bool nonblock)
 {
 	unsigned int flushes;
 	struct bpr_msg *msg;
@@ -722,23 +843,9 @@ static int bpr_receive(struct bpr_proc *proc, bool nonblock,
 	spin_unlock(&proc->lock);
 
 	for (;;) {
-		bool flushed;
-
-		spin_lock(&proc->lock);
-		msg = list_first_entry_or_null(&proc->queue, struct bpr_msg,
-					       entry);
-		if (msg) {
-			list_del(&msg->entry);
-			proc->queued--;
-		}
-		flushed = proc->flushes != flushes;
-		spin_unlock(&proc->lock);
-		if (msg)
-			break;
-		if (flushed)
-			return -EBADF;
-		if (nonblock)
-			return -EAGAIN;
+		msg = bpr_dequeue(proc, flushes);
+		if (msg != ERR_PTR(-EAGAIN) || nonblock)
+			return msg;
 		/*
 		 * Nothing is taken before a message is there, so a signal
 		 * loses nothing and the call can restart as it is. Exclusive:
@@ -752,9 +859,24 @@ static int bpr_receive(struct bpr_proc *proc, bool nonblock,
 		ret = wait_event_freezable_exclusive(proc->wait,
 						     bpr_receivable(proc, flushes));
 		if (ret)
-			return ret;
+			return ERR_PTR(ret);
 	}
+}
 
+/*
+ * Take the next message off @proc's queue, waiting for one unless
+ * @nonblock; describe it in @kout. The caller hands it to userspace with
+ * bpr_out_commit(), or puts it back with bpr_out_abort().
+ * -EBADF if the file was closed meanwhile.
+ */
+static int bpr_receive(struct bpr_proc *proc, bool nonblock,
+		       struct bpr_message *kout, struct bpr_out *out)
+{
+	struct bpr_msg *msg;
+
+	msg = bpr_wait_msg(proc, nonblock);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
 	/*
 	 * Off the queue and not yet on the pending tree, the message and its
 	 * transaction are ours alone: a reply needs the pending tree.
@@ -773,6 +895,7 @@ static bool bpr_txn_less(struct rb_node *a, const struct rb_node *b)
 
 /* Insert @txn into @proc's pending tree, by id. */
 static void bpr_pending_insert(struct bpr_proc *proc, struct bpr_txn *txn)
+	__must_hold(&proc->lock)
 {
 	lockdep_assert_held(&proc->lock);
 	rb_add(&txn->node, &proc->pending, bpr_txn_less);
@@ -801,7 +924,8 @@ static struct bpr_txn *bpr_pending_take(struct bpr_proc *proc, u64 id)
 	return n ? rb_entry(n, struct bpr_txn, node) : NULL;
 }
 
-static void bpr_pending_put_back(struct bpr_proc *proc, struct bpr_txn *txn)
+/* Insert @txn into @proc's pending tree, taking the lock. */
+static void bpr_pending_add(struct bpr_proc *proc, struct bpr_txn *txn)
 {
 	spin_lock(&proc->lock);
 	bpr_pending_insert(proc, txn);
@@ -827,48 +951,37 @@ static bool bpr_peer_error(int err)
 	}
 }
 
-/*
- * Reply @rp from @proc. Returns a caller's error (the transaction then
- * stays pending, to retry), or 0 with @status: 0 if the sender got the
- * reply, else why not (the transaction is finished either way).
- */
-static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
-		     int *status)
+/* Whether the sender of @txn gave it up: bpr_txn_abandon(). */
+static bool bpr_txn_abandoned(struct bpr_txn *txn)
 {
-	struct bpa_buffer *buffer;
-	struct bpr_proc *sender;
-	struct bpr_txn *txn;
 	bool abandoned;
-	int ret;
-
-	if (rp->reserved || (rp->flags & ~BPR_REPLY_CLEAR_BUF))
-		return -EINVAL;
-	txn = bpr_pending_take(proc, rp->transaction);
-	if (!txn)
-		return -EINVAL;
-	sender = txn->sender;
 
 	spin_lock(&txn->lock);
 	abandoned = txn->abandoned;
 	spin_unlock(&txn->lock);
-	/* The sender's file is released: its area is gone or going. */
-	if (abandoned || !bpr_area_get(sender)) {
-		*status = -ECONNRESET;
-		bpr_txn_finish(txn, -ECONNRESET, NULL, 0);
-		goto out;
-	}
+	return abandoned;
+}
 
-	buffer = bpr_copy_in(sender, rp->data, rp->size, false);
+/*
+ * Copy @rp from @proc into the sender's area and finish @txn with it, or
+ * with why it cannot be. Returns a caller's error (@txn is left as it
+ * was), or 0 with @status as for bpr_reply(). The caller pins the sender's
+ * area.
+ */
+static int bpr_reply_copy(struct bpr_proc *proc, struct bpr_txn *txn,
+			  const struct bpr_reply *rp, int *status)
+{
+	struct bpa_buffer *buffer;
+	int ret;
+
+	buffer = bpr_copy_in(txn->sender, rp->data, rp->size, false);
 	ret = PTR_ERR_OR_ZERO(buffer);
-	if (ret == -EFAULT || ret == -EMSGSIZE || ret == -EINTR) {
-		/*
-		 * Our own bad pointer or size, or we are being killed: the
-		 * transaction stays, to retry, or for our release to end.
-		 */
-		bpr_area_put(sender);
-		bpr_pending_put_back(proc, txn);
+	/*
+	 * Our own bad pointer or size, or we are being killed: the
+	 * transaction stays, to retry, or for our release to end.
+	 */
+	if (ret == -EFAULT || ret == -EMSGSIZE || ret == -EINTR)
 		return ret;
-	}
 	if (ret) {
 		/*
 		 * The sender learns why there is no reply; -ESRCH: unmapped.
@@ -879,16 +992,50 @@ static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
 			ret = -ECONNRESET;
 		*status = ret;
 		bpr_txn_finish(txn, ret, NULL, 0);
-	} else {
-		if (rp->flags & BPR_REPLY_CLEAR_BUF)
-			buffer->clear_on_free = true;
-		txn->reply_from = READ_ONCE(proc->id);
-		txn->reply_pid = get_pid(task_tgid(current));
-		txn->reply_euid = current_euid();
-		*status = bpr_txn_finish(txn, 0, buffer, rp->size);
+		return 0;
 	}
+	if (rp->flags & BPR_REPLY_CLEAR_BUF)
+		buffer->clear_on_free = true;
+	txn->reply_from = READ_ONCE(proc->id);
+	txn->reply_pid = get_pid(task_tgid(current));
+	txn->reply_euid = current_euid();
+	*status = bpr_txn_finish(txn, 0, buffer, rp->size);
+	return 0;
+}
+
+/*
+ * Reply @rp from @proc. Returns a caller's error (the transaction then
+ * stays pending, to retry), or 0 with @status: 0 if the sender got the
+ * reply, else why not (the transaction is finished either way).
+ */
+static int bpr_reply(struct bpr_proc *proc, const struct bpr_reply *rp,
+		     int *status)
+{
+	struct bpr_proc *sender;
+	struct bpr_txn *txn;
+	int ret;
+
+	if (rp->reserved || (rp->flags & ~BPR_REPLY_CLEAR_BUF))
+		return -EINVAL;
+	txn = bpr_pending_take(proc, rp->transaction);
+	if (!txn)
+		return -EINVAL;
+	sender = txn->sender;
+
+	/* The sender's file is released: its area is gone or going. */
+	if (bpr_txn_abandoned(txn) || !bpr_area_get(sender)) {
+		*status = -ECONNRESET;
+		bpr_txn_finish(txn, -ECONNRESET, NULL, 0);
+		bpr_txn_put(txn);
+		return 0;
+	}
+	ret = bpr_reply_copy(proc, txn, rp, status);
 	bpr_area_put(sender);
-out:
+	if (ret) {
+		bpr_pending_add(proc, txn);
+		return ret;
+	}
+	/* The pending tree's reference. */
 	bpr_txn_put(txn);
 	return 0;
 }
@@ -923,12 +1070,9 @@ static void bpr_out_commit(struct bpr_proc *proc, struct bpr_out *out)
 	if (!msg)
 		return;
 	bpa_alloc_release_to_user(&proc->alloc, msg->buffer);
-	if (msg->txn) {
-		/* The message's reference moves to the pending tree. */
-		spin_lock(&proc->lock);
-		bpr_pending_insert(proc, msg->txn);
-		spin_unlock(&proc->lock);
-	}
+	/* The message's reference moves to the pending tree. */
+	if (msg->txn)
+		bpr_pending_add(proc, msg->txn);
 	bpr_msg_free(msg);
 }
 
@@ -1121,20 +1265,90 @@ static void bpr_get_stats(struct bpr_proc *proc, struct bpr_stats *st)
 	spin_unlock(&proc->lock);
 }
 
+/* BPR_IOC_VERSION: the interface's version and the largest area. */
+static int bpr_ioctl_version(struct bpr_version __user *uv)
+{
+	struct bpr_version v = {
+		.version = BPR_VERSION,
+		.area_max = BPR_AREA_MAX,
+	};
+
+	return copy_to_user(uv, &v, sizeof(v)) ? -EFAULT : 0;
+}
+
+/* BPR_IOC_BIND: bind the endpoint to an id. */
+static int bpr_ioctl_bind(struct bpr_proc *proc, u32 __user *uid)
+{
+	u32 id;
+
+	if (get_user(id, uid))
+		return -EFAULT;
+	return bpr_bind(proc, id);
+}
+
+/* BPR_IOC_REPLY: reply to a received transaction. */
+static int bpr_ioctl_reply(struct bpr_proc *proc, struct bpr_reply __user *urp)
+{
+	struct bpr_reply rp;
+	int ret, status = 0;
+
+	if (copy_from_user(&rp, urp, sizeof(rp)))
+		return -EFAULT;
+	ret = bpr_reply(proc, &rp, &status);
+	return ret ?: status;
+}
+
+/* BPR_IOC_FREE: free a received buffer by its offset. */
+static int bpr_ioctl_free(struct bpr_proc *proc, u64 __user *uoffset)
+{
+	u64 offset;
+
+	if (get_user(offset, uoffset))
+		return -EFAULT;
+	return bpr_free(proc, offset);
+}
+
+/* BPR_IOC_STATS: the endpoint's and its area's counters. */
+static int bpr_ioctl_stats(struct bpr_proc *proc, struct bpr_stats __user *ust)
+{
+	struct bpr_stats st;
+
+	bpr_get_stats(proc, &st);
+	return copy_to_user(ust, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/* The commands only the area's owner may use: one handler each. */
+static long bpr_ioctl_owner(struct bpr_proc *proc, struct file *file,
+			    unsigned int cmd, void __user *uarg)
+{
+	switch (cmd) {
+	case BPR_IOC_BIND:
+		return bpr_ioctl_bind(proc, uarg);
+	case BPR_IOC_TRANSACT:
+		return bpr_ioctl_transact(proc, uarg);
+	case BPR_IOC_RECEIVE:
+		return bpr_ioctl_receive(proc, file, uarg);
+	case BPR_IOC_REPLY:
+		return bpr_ioctl_reply(proc, uarg);
+	case BPR_IOC_FREE:
+		return bpr_ioctl_free(proc, uarg);
+	case BPR_IOC_WRITE_READ:
+		return bpr_ioctl_write_read(proc, file, uarg);
+	case BPR_IOC_STATS:
+		return bpr_ioctl_stats(proc, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
 static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct bpr_proc *proc = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
-	case BPR_IOC_VERSION: {
-		struct bpr_version v = {
-			.version = BPR_VERSION,
-			.area_max = BPR_AREA_MAX,
-		};
-
-		return copy_to_user(uarg, &v, sizeof(v)) ? -EFAULT : 0;
-	}
+	case BPR_IOC_VERSION:
+		return bpr_ioctl_version(uarg);
 	case BPR_IOC_BIND:
 	case BPR_IOC_TRANSACT:
 	case BPR_IOC_RECEIVE:
@@ -1142,55 +1356,16 @@ static long bpr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case BPR_IOC_FREE:
 	case BPR_IOC_WRITE_READ:
 	case BPR_IOC_STATS:
-		break;
+		/*
+		 * Offsets and buffers belong to the opener's mapping: another
+		 * process holding the file (a child after fork, a receiver of
+		 * the fd) may only ask for the version.
+		 */
+		if (!bpa_alloc_is_owner(&proc->alloc, current->mm))
+			return -EPERM;
+		return bpr_ioctl_owner(proc, file, cmd, uarg);
 	default:
 		return -ENOTTY;
-	}
-
-	/*
-	 * Offsets and buffers belong to the opener's mapping: another process
-	 * holding the file (a child after fork, a receiver of the fd) may
-	 * only ask for the version.
-	 */
-	if (!bpa_alloc_is_owner(&proc->alloc, current->mm))
-		return -EPERM;
-
-	switch (cmd) {
-	case BPR_IOC_BIND: {
-		u32 id;
-
-		if (get_user(id, (u32 __user *)uarg))
-			return -EFAULT;
-		return bpr_bind(proc, id);
-	}
-	case BPR_IOC_TRANSACT:
-		return bpr_ioctl_transact(proc, uarg);
-	case BPR_IOC_RECEIVE:
-		return bpr_ioctl_receive(proc, file, uarg);
-	case BPR_IOC_REPLY: {
-		struct bpr_reply rp;
-		int ret, status = 0;
-
-		if (copy_from_user(&rp, uarg, sizeof(rp)))
-			return -EFAULT;
-		ret = bpr_reply(proc, &rp, &status);
-		return ret ?: status;
-	}
-	case BPR_IOC_FREE: {
-		u64 offset;
-
-		if (get_user(offset, (u64 __user *)uarg))
-			return -EFAULT;
-		return bpr_free(proc, offset);
-	}
-	case BPR_IOC_WRITE_READ:
-		return bpr_ioctl_write_read(proc, file, uarg);
-	default: {	/* BPR_IOC_STATS */
-		struct bpr_stats st;
-
-		bpr_get_stats(proc, &st);
-		return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
-	}
 	}
 }
 
@@ -1216,17 +1391,16 @@ static __poll_t bpr_poll(struct file *file, poll_table *wait)
 
 static int bpr_open(struct inode *inode, struct file *file)
 {
-	struct bpr_proc *proc;
+	/* Freed here if the open fails, the file's once it succeeds. */
+	struct bpr_proc *proc __free(kfree) =
+		kzalloc(sizeof(*proc), GFP_KERNEL_ACCOUNT);
 	int ret;
 
-	proc = kzalloc(sizeof(*proc), GFP_KERNEL_ACCOUNT);
 	if (!proc)
 		return -ENOMEM;
 	ret = bpa_alloc_init(&proc->alloc, &bpr_shrinker);
-	if (ret) {
-		kfree(proc);
+	if (ret)
 		return ret;
-	}
 	kref_init(&proc->ref);
 	atomic_set(&proc->active, 1);
 	proc->euid = current_euid();
@@ -1239,7 +1413,7 @@ static int bpr_open(struct inode *inode, struct file *file)
 	INIT_WORK(&proc->release_work, bpr_proc_release_work);
 	atomic_long_inc(&bpr_nr_procs);
 	atomic_long_inc(&bpr_nr_areas);
-	file->private_data = proc;
+	file->private_data = no_free_ptr(proc);
 	return 0;
 }
 
