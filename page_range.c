@@ -24,6 +24,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cleanup.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -191,7 +192,7 @@ int page_range_register_vma(struct page_range *range,
 	unsigned long bytes = min(vma->vm_end - vma->vm_start,
 				  (unsigned long)PAGE_RANGE_MAX_BYTES);
 	size_t i, num_pages = bytes >> PAGE_SHIFT;
-	struct page_range_page *pages;
+	struct page_range_page *pages __free(kvfree) = NULL;
 
 	if (vma->vm_mm != range->mm || !num_pages)
 		return -EINVAL;
@@ -210,19 +211,16 @@ int page_range_register_vma(struct page_range *range,
 	for (i = 0; i < num_pages; i++)
 		INIT_LIST_HEAD(&pages[i].lru);
 
-	spin_lock(range->lock);
-	if (range->size || range->vma_closed) {
-		spin_unlock(range->lock);
-		kvfree(pages);
-		return -EBUSY;
+	/* Unlocked before @pages is freed on -EBUSY: kvfree() may sleep. */
+	scoped_guard(spinlock, range->lock) {
+		if (range->size || range->vma_closed)
+			return -EBUSY;
+		range->pages = no_free_ptr(pages);
+		range->vma_addr = vma->vm_start;
+		range->vma = vma;
+		/* The accessors read the slots without the lock: see there. */
+		smp_store_release(&range->size, num_pages);
 	}
-	range->pages = pages;
-	range->vma_addr = vma->vm_start;
-	range->vma = vma;
-	/* The accessors read the slots without the lock: see there. */
-	smp_store_release(&range->size, num_pages);
-	spin_unlock(range->lock);
-
 	return num_pages;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_register_vma, PAGE_RANGE_NS);
@@ -413,23 +411,12 @@ static size_t page_range_free_run(struct page_range *range, size_t start,
 	return i - start;
 }
 
-/*
- * Slow path of page_range_use(): slots [@first, @last) had no page when
- * looked at under the spinlock. Allocate a page for each, then take
- * mm_lock and the VMA once for the whole run. Under mm_lock no slot of the
- * range gains or loses a page (both need it), so what is checked here
- * holds until we insert: a slot another use filled meanwhile is only taken
- * off the LRU, and its page from us is freed.
- */
-static int page_range_use_slow(struct page_range *range, size_t first,
-			       size_t last)
+/* Allocate @nr zeroed pages into @pages; returns how many it got. */
+static size_t page_range_alloc_pages(struct page_range *range,
+				     struct page **pages, size_t nr)
 {
-	struct page *pages[PAGE_RANGE_BATCH];
-	size_t nr = last - first, used = 0, i, run, done;
-	struct vm_area_struct *vma;
 	struct mem_cgroup *old_memcg;
-	bool per_vma;
-	int ret = 0;
+	size_t i;
 
 	/*
 	 * Charged to the range's owner, whoever's task we run in. One page
@@ -443,6 +430,64 @@ static int page_range_use_slow(struct page_range *range, size_t first,
 			break;
 	}
 	set_active_memcg(old_memcg);
+	return i;
+}
+
+/*
+ * Make slots [@first, @last) used: take present pages off the LRU, and
+ * insert @pages, in order, into the runs of free slots. *@used counts the
+ * pages inserted; the others are the caller's to free.
+ */
+static int page_range_fill_runs(struct page_range *range,
+				struct vm_area_struct *vma, size_t first,
+				size_t last, struct page **pages, size_t *used)
+	__must_hold(&range->mm_lock)
+{
+	size_t i, run, done;
+	int ret = 0;
+
+	lockdep_assert_held(&range->mm_lock);
+	for (i = first; i < last && !ret; i += run) {
+		spin_lock(range->lock);
+		i = page_range_use_present(range, i, last);
+		run = page_range_free_run(range, i, last);
+		/*
+		 * vm_insert_pages() sleeps (it allocates page tables): not
+		 * under the spinlock. The run stays free meanwhile, as we
+		 * hold mm_lock.
+		 */
+		spin_unlock(range->lock);
+		if (!run)
+			break;
+
+		done = page_range_insert(range, vma, i, pages + *used, run,
+					 &ret);
+		*used += done;
+		if (done < run)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * Slow path of page_range_use(): slots [@first, @last) had no page when
+ * looked at under the spinlock. Allocate a page for each, then take
+ * mm_lock and the VMA once for the whole run. Under mm_lock no slot of the
+ * range gains or loses a page (both need it), so what is checked here
+ * holds until we insert: a slot another use filled meanwhile is only taken
+ * off the LRU, and its page from us is freed.
+ */
+static int page_range_use_slow(struct page_range *range, size_t first,
+			       size_t last)
+{
+	struct page *pages[PAGE_RANGE_BATCH];
+	size_t nr = last - first, used = 0, i;
+	struct vm_area_struct *vma;
+	struct mem_cgroup *old_memcg;
+	bool per_vma;
+	int ret = 0;
+
+	i = page_range_alloc_pages(range, pages, nr);
 	if (i < nr) {
 		nr = i;
 		ret = -ENOMEM;
@@ -462,26 +507,7 @@ static int page_range_use_slow(struct page_range *range, size_t first,
 		goto out_unlock;
 	}
 
-	for (i = first; i < last && !ret; i += run) {
-		spin_lock(range->lock);
-		i = page_range_use_present(range, i, last);
-		run = page_range_free_run(range, i, last);
-		/*
-		 * vm_insert_pages() sleeps (it allocates page tables): not
-		 * under the spinlock. The run stays free meanwhile, as we
-		 * hold mm_lock.
-		 */
-		spin_unlock(range->lock);
-		if (!run)
-			break;
-
-		done = page_range_insert(range, vma, i, pages + used, run,
-					 &ret);
-		used += done;
-		if (done < run)
-			break;
-	}
-
+	ret = page_range_fill_runs(range, vma, first, last, pages, &used);
 	page_range_unlock_vma(range, vma, per_vma);
 out_unlock:
 	set_active_memcg(old_memcg);

@@ -15,6 +15,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cleanup.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -286,30 +287,25 @@ static unsigned int page_range_lru_cache_users;
 
 static int page_range_lru_cache_get(void)
 {
-	int ret = 0;
-
-	mutex_lock(&page_range_lru_cache_lock);
+	guard(mutex)(&page_range_lru_cache_lock);
 	if (!page_range_lru_cache_users) {
 		page_range_lru_cache = kmem_cache_create("page_range_lru",
 							 sizeof(long), 0,
 							 SLAB_ACCOUNT, NULL);
 		if (!page_range_lru_cache)
-			ret = -ENOMEM;
+			return -ENOMEM;
 	}
-	if (!ret)
-		page_range_lru_cache_users++;
-	mutex_unlock(&page_range_lru_cache_lock);
-	return ret;
+	page_range_lru_cache_users++;
+	return 0;
 }
 
 static void page_range_lru_cache_put(void)
 {
-	mutex_lock(&page_range_lru_cache_lock);
+	guard(mutex)(&page_range_lru_cache_lock);
 	if (!--page_range_lru_cache_users) {
 		kmem_cache_destroy(page_range_lru_cache);
 		page_range_lru_cache = NULL;
 	}
-	mutex_unlock(&page_range_lru_cache_lock);
 }
 
 /**
