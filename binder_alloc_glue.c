@@ -642,7 +642,8 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
  *
  * Context: Process or atomic context, not interrupt context.
  * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
- * -EFAULT if a page is missing (the buffer was not made present).
+ * -EFAULT, with a warning, if a page is missing (a bug: an allocated
+ * buffer's pages are present).
  */
 int bpa_alloc_copy_to_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 			     size_t offset, const void *from, size_t bytes)
@@ -667,7 +668,8 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_to_buffer, PAGE_RANGE_NS);
  *
  * Context: Process or atomic context, not interrupt context.
  * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
- * -EFAULT if a page is missing (the buffer was not made present).
+ * -EFAULT, with a warning, if a page is missing (a bug: an allocated
+ * buffer's pages are present).
  */
 int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
 			       struct bpa_buffer *buffer, size_t offset,

@@ -24,6 +24,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
 #include <linux/cleanup.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
@@ -366,13 +367,36 @@ static size_t page_range_insert(struct page_range *range,
 	return done;
 }
 
-/* The refusals of page_range_use(), checked under the range's lock. */
+/**
+ * page_range_valid_span() - whether slots lie inside a range
+ * @num_pages: number of slots of the range
+ * @start: first slot index
+ * @end: slot index after the last one
+ *
+ * The check of page_range_use() and page_range_stop_using(), on its own so
+ * that the KUnit tests can call it: a bad span is a kernel caller's bug,
+ * and the public functions warn about it.
+ *
+ * Return: true if @start <= @end <= @num_pages (an empty span included).
+ */
+VISIBLE_IF_KUNIT bool page_range_valid_span(size_t num_pages, size_t start,
+					    size_t end)
+{
+	return start <= end && end <= num_pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_range_valid_span);
+
+/*
+ * The refusals of page_range_use(), checked under the range's lock. A bad
+ * span is the caller's bug: the allocator asks only for the pages of
+ * buffers inside its area, which it checked user offsets against.
+ */
 static int page_range_check_use(struct page_range *range, size_t start,
 				size_t end)
 	__must_hold(range->lock)
 {
 	lockdep_assert_held(range->lock);
-	if (start > end || end > range->size)
+	if (WARN_ON_ONCE(!page_range_valid_span(range->size, start, end)))
 		return -EINVAL;
 	/* Nobody can see the pages any more: make none of them used. */
 	if (range->vma_closed)
@@ -533,11 +557,11 @@ out_free:
  *
  * Context: Process context; may sleep. Takes mm_lock and the mmap lock (or,
  * built in, the VMA's lock), killably.
- * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
- * -ENOMEM; -EINTR if a fatal signal came while waiting for a lock; -ESRCH
- * if the VMA was closed (whether or not the pages are present) or the mm
- * is gone; or the error of vm_insert_pages(). On error, the slots before
- * the failing one may be used.
+ * Return: 0; -EINVAL, with a warning (a caller's bug), if @start > @end or
+ * @end is past the last slot; -ENOMEM; -EINTR if a fatal signal came while
+ * waiting for a lock; -ESRCH if the VMA was closed (whether or not the
+ * pages are present) or the mm is gone; or the error of vm_insert_pages().
+ * On error, the slots before the failing one may be used.
  */
 int page_range_use(struct page_range *range, size_t start, size_t end)
 {
@@ -586,7 +610,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_use, PAGE_RANGE_NS);
  * Present pages in [@start, @end) go on the shrinker's LRU; free slots are
  * left alone. Nothing may read or write through the accessors to these
  * pages once this is called. A bad range (@start > @end, @end past the last
- * slot) is a caller bug: it is reported and ignored.
+ * slot) is a caller's bug: it is warned about and ignored.
  *
  * Context: Process or atomic context (e.g. under a spinlock), not interrupt
  * context; does not sleep.
@@ -612,8 +636,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_stop_using, PAGE_RANGE_NS);
  *
  * Context: Any context but interrupt; the range's lock held (see
  * page_range_init()).
- * Return: 0; -EAGAIN if a slot is free; or page_range_use()'s -EINVAL or
- * -ESRCH, with nothing done.
+ * Return: 0; -EAGAIN if a slot is free; or page_range_use()'s -EINVAL (with
+ * its warning) or -ESRCH, with nothing done.
  */
 int page_range_use_locked(struct page_range *range, size_t start, size_t end)
 	__must_hold(range->lock)
@@ -645,11 +669,8 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 
 	lockdep_assert_held(range->lock);
 	trace_page_range_stop_using(range, start, end);
-	if (start > end || end > range->size) {
-		pr_warn_ratelimited("stop_using [%zu, %zu) out of range\n",
-				    start, end);
+	if (WARN_ON_ONCE(!page_range_valid_span(range->size, start, end)))
 		return;
-	}
 	/*
 	 * Backwards, so that of the pages released together the low ones are
 	 * the newest on the LRU and are reclaimed last.
@@ -663,19 +684,52 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 }
 EXPORT_SYMBOL_NS_GPL(page_range_stop_using_locked, PAGE_RANGE_NS);
 
-/*
- * Check that bytes [@offset, @offset + @size) are inside the range and
- * every page under them is present, and return the slot array. The caller
- * guarantees that every page touched is used for the duration of its
- * access, so no lock is needed to look at the slots: nobody changes a used
- * slot's page. All or nothing: a missing page is refused before any byte
- * is copied.
+/**
+ * page_range_valid_bytes() - whether bytes lie inside a range's slots
+ * @num_pages: number of slots of the range
+ * @offset: byte offset of the first byte
+ * @size: number of bytes
+ *
+ * Part of page_range_valid_access(), on its own for the KUnit tests.
+ *
+ * Return: true if [@offset, @offset + @size) does not overflow and ends
+ * in a slot; zero bytes are inside wherever they are, as nothing is copied.
  */
-static struct page_range_page *page_range_span(struct page_range *range,
-					       size_t offset, size_t size)
+VISIBLE_IF_KUNIT bool page_range_valid_bytes(size_t num_pages, size_t offset,
+					     size_t size)
+{
+	size_t end;
+
+	if (!size)
+		return true;
+	/* By the last byte's slot: the range's size in bytes may overflow. */
+	return !check_add_overflow(offset, size, &end) &&
+	       (end - 1) >> PAGE_SHIFT < num_pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_range_valid_bytes);
+
+/**
+ * page_range_valid_access() - whether the accessors may touch bytes
+ * @range: the range
+ * @offset: byte offset in the range
+ * @size: number of bytes
+ *
+ * The bytes must lie inside the range (page_range_valid_bytes()) and every
+ * page under them must be present. The caller of an accessor guarantees
+ * that every page touched is used for the duration of its access, so no
+ * lock is needed to look at the slots: nobody changes a used slot's page.
+ * A refusal is the caller's bug, which the accessors warn about: the
+ * allocator checks every offset against its buffer first, and a buffer's
+ * pages are used for as long as it is allocated.
+ *
+ * Context: Any context but interrupt; no lock needed.
+ * Return: true if the accessors may copy to or from the bytes.
+ */
+VISIBLE_IF_KUNIT bool page_range_valid_access(struct page_range *range,
+					      size_t offset, size_t size)
 {
 	struct page_range_page *pages;
-	size_t i, end, num_pages;
+	size_t i, num_pages;
 
 	/*
 	 * Without the lock, which the caller may hold (it may be the
@@ -685,19 +739,31 @@ static struct page_range_page *page_range_span(struct page_range *range,
 	num_pages = smp_load_acquire(&range->size);
 	pages = range->pages;
 
-	/* Nothing to copy is never an error, wherever it is. */
+	if (!page_range_valid_bytes(num_pages, offset, size))
+		return false;
+	/* Zero bytes touch no page. */
 	if (!size)
-		return pages;
-	if (check_add_overflow(offset, size, &end) ||
-	    end > num_pages << PAGE_SHIFT)
+		return true;
+	for (i = offset >> PAGE_SHIFT; i <= (offset + size - 1) >> PAGE_SHIFT;
+	     i++)
+		if (!READ_ONCE(pages[i].page))
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_range_valid_access);
+
+/*
+ * The slot array, for bytes [@offset, @offset + @size) that
+ * page_range_valid_access() allows. All or nothing: a missing page is
+ * refused before any byte is copied.
+ */
+static struct page_range_page *page_range_span(struct page_range *range,
+					       size_t offset, size_t size)
+{
+	if (WARN_ON_ONCE(!page_range_valid_access(range, offset, size)))
 		return ERR_PTR(-EFAULT);
-	for (i = offset >> PAGE_SHIFT; i <= (end - 1) >> PAGE_SHIFT; i++) {
-		if (!READ_ONCE(pages[i].page)) {
-			pr_warn_ratelimited("access to absent page %zu\n", i);
-			return ERR_PTR(-EFAULT);
-		}
-	}
-	return pages;
+	/* Set before the size, which the check read with acquire. */
+	return range->pages;
 }
 
 /*
@@ -721,8 +787,9 @@ static struct page *page_range_chunk(struct page_range_page *pages,
  * Every page touched must be used (see page_range_use()) for the whole call.
  *
  * Context: Process context; may sleep (page faults on @from).
- * Return: 0, or -EFAULT if the bytes are outside the range (or the offset
- * overflows), a page is not present, or @from cannot be read.
+ * Return: 0; -EFAULT if @from cannot be read; -EFAULT, with a warning (a
+ * caller's bug), if the bytes are outside the range (or the offset
+ * overflows) or a page is not present.
  */
 int page_range_copy_from_user(struct page_range *range, size_t offset,
 			      const void __user *from, size_t size)
@@ -762,8 +829,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_copy_from_user, PAGE_RANGE_NS);
  * Every page touched must be used for the whole call.
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
- * present.
+ * Return: 0, or -EFAULT, with a warning (a caller's bug), if the bytes are
+ * outside the range or a page is not present.
  */
 int page_range_read(struct page_range *range, size_t offset, void *to,
 		    size_t size)
@@ -793,8 +860,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_read, PAGE_RANGE_NS);
  * Every page touched must be used for the whole call.
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
- * present.
+ * Return: 0, or -EFAULT, with a warning (a caller's bug), if the bytes are
+ * outside the range or a page is not present.
  */
 int page_range_write(struct page_range *range, size_t offset,
 		     const void *from, size_t size)
@@ -823,8 +890,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_write, PAGE_RANGE_NS);
  * Every page touched must be used for the whole call.
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
- * present.
+ * Return: 0, or -EFAULT, with a warning (a caller's bug), if the bytes are
+ * outside the range or a page is not present.
  */
 int page_range_fill_zero(struct page_range *range, size_t offset, size_t size)
 {
