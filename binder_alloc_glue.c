@@ -25,6 +25,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/cleanup.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/mm.h>
@@ -320,6 +321,133 @@ static void bpa_free_buf_locked(struct bpa_alloc *alloc,
 	bpa_insert_free_buffer(alloc, buffer);
 }
 
+/*
+ * What one bpa_alloc_new_buf() asks for, the bytes that takes, and the
+ * pages the buffer touches once it is placed.
+ */
+struct bpa_request {
+	size_t data_size;
+	size_t offsets_size;
+	size_t extra_size;
+	size_t size;
+	bool is_async;
+	size_t first;
+	size_t last;
+};
+
+/* The free buffer a request is carved from, or why there is none. */
+static struct bpa_buffer *bpa_find_space(struct bpa_alloc *alloc,
+					 struct bpa_request *req)
+	__must_hold(&alloc->lock)
+{
+	struct bpa_buffer *buffer;
+
+	lockdep_assert_held(&alloc->lock);
+	if (!alloc->mapped || alloc->closed)
+		return ERR_PTR(-ESRCH);
+	if (req->is_async && req->size > alloc->free_async_space)
+		return ERR_PTR(-ENOSPC);
+	buffer = bpa_best_fit(alloc, req->size);
+	return buffer ? buffer : ERR_PTR(-ENOSPC);
+}
+
+/*
+ * Take @buffer, free, off the free tree and cut it to @size bytes; the
+ * remainder becomes a free buffer with the structure *@split, or else the
+ * allocator's spare. False, with nothing done, if a structure is needed
+ * and the spare was taken meanwhile by another allocation.
+ */
+static bool bpa_carve(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
+		      size_t size, struct bpa_buffer **split)
+	__must_hold(&alloc->lock)
+{
+	struct bpa_buffer *rest = *split;
+	size_t buffer_size;
+
+	lockdep_assert_held(&alloc->lock);
+	buffer_size = bpa_buffer_size_locked(alloc, buffer);
+	if (buffer_size > size && !rest) {
+		rest = alloc->spare;
+		if (!rest)
+			return false;
+		WRITE_ONCE(alloc->spare, NULL);
+		memset(rest, 0, sizeof(*rest));
+	}
+
+	bpa_erase_free_buffer(alloc, buffer);
+	if (buffer_size > size) {
+		rest->user_data = buffer->user_data + size;
+		rest->free = true;
+		list_add(&rest->entry, &buffer->entry);
+		bpa_insert_free_buffer(alloc, rest);
+		*split = NULL;
+	}
+	return true;
+}
+
+/*
+ * Make @buffer, just carved, an allocated buffer for @req, and take a
+ * reference on each page it touches.
+ */
+static void bpa_setup_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
+			     struct bpa_request *req)
+	__must_hold(&alloc->lock)
+{
+	lockdep_assert_held(&alloc->lock);
+	buffer->free = false;
+	buffer->allow_user_free = false;
+	buffer->clear_on_free = false;
+	buffer->async = req->is_async;
+	buffer->data_size = req->data_size;
+	buffer->offsets_size = req->offsets_size;
+	buffer->extra_size = req->extra_size;
+	buffer->pid = current->tgid;
+	buffer->private = NULL;
+	buffer->debug_id = ++alloc->next_debug_id;
+	bpa_insert_allocated_buffer(alloc, buffer);
+	alloc->allocated_bytes += bpa_buffer_size_locked(alloc, buffer);
+	if (req->is_async)
+		alloc->free_async_space -= req->size;
+
+	bpa_buffer_pages(alloc, buffer->user_data, req->size, &req->first,
+			 &req->last);
+	bpa_get_pages(alloc, req->first, req->last);
+	trace_bpa_alloc_buf(alloc->pid, buffer->debug_id,
+			    buffer->user_data - alloc->buffer, req->size,
+			    req->is_async);
+}
+
+/*
+ * The allocation's one critical section: place the buffer and take the
+ * pages under it that are present off the LRU, with no sleep. Returns the
+ * buffer, with *@use_ret set to what page_range_use_locked() said; NULL if
+ * a split found no structure (see bpa_carve()); or an error. What is left
+ * in *@split is the caller's to kfree().
+ */
+static struct bpa_buffer *bpa_place_buffer(struct bpa_alloc *alloc,
+					   struct bpa_request *req,
+					   struct bpa_buffer **split,
+					   int *use_ret)
+{
+	struct bpa_buffer *buffer;
+
+	scoped_guard(spinlock, &alloc->lock) {
+		buffer = bpa_find_space(alloc, req);
+		if (!IS_ERR(buffer)) {
+			/* Nothing to keep as the spare: *@split is NULL. */
+			if (!bpa_carve(alloc, buffer, req->size, split))
+				return NULL;
+			bpa_setup_buffer(alloc, buffer, req);
+			/* Pages already present: no other lock, no sleep. */
+			*use_ret = page_range_use_locked(&alloc->range,
+							 req->first,
+							 req->last + 1);
+		}
+		*split = bpa_keep_spare(alloc, *split);
+	}
+	return buffer;
+}
+
 /**
  * bpa_alloc_new_buf() - allocate a buffer and make its pages present
  * @alloc: the allocator
@@ -343,116 +471,54 @@ struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 				     size_t offsets_size, size_t extra_size,
 				   bool is_async)
 {
-	struct bpa_buffer *buffer, *split;
-	size_t size, buffer_size, first, last;
-	bool missed_spare;
+	struct bpa_request req = {
+		.data_size = data_size,
+		.offsets_size = offsets_size,
+		.extra_size = extra_size,
+		.is_async = is_async,
+	};
+	struct bpa_buffer *buffer, *split = NULL;
+	bool missed_spare = false;
 	int ret;
 
-	ret = bpa_request_size(data_size, offsets_size, extra_size, &size);
+	ret = bpa_request_size(data_size, offsets_size, extra_size, &req.size);
 	if (ret)
 		return ERR_PTR(ret);
 
-	split = NULL;
-	missed_spare = false;
-again:
-	/*
-	 * The remainder of a split needs a structure, and we may not sleep
-	 * under the lock: allocate one now, unless the allocator keeps a
-	 * spare (read as a hint here, taken under the lock below). Charged
-	 * to the task that asks for the buffer: the sender.
-	 */
-	if (!split && (missed_spare || !READ_ONCE(alloc->spare))) {
-		split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
-		if (!split)
-			return ERR_PTR(-ENOMEM);
-	}
-
-	spin_lock(&alloc->lock);
-	if (!alloc->mapped || alloc->closed) {
-		buffer = ERR_PTR(-ESRCH);
-		goto out_unlock;
-	}
-	if (is_async && size > alloc->free_async_space) {
-		buffer = ERR_PTR(-ENOSPC);
-		goto out_unlock;
-	}
-	buffer = bpa_best_fit(alloc, size);
-	if (!buffer) {
-		buffer = ERR_PTR(-ENOSPC);
-		goto out_unlock;
-	}
-
-	buffer_size = bpa_buffer_size_locked(alloc, buffer);
-	if (buffer_size > size && !split) {
-		split = alloc->spare;
-		WRITE_ONCE(alloc->spare, NULL);
-		if (!split) {
-			/*
-			 * Another allocation took the spare meanwhile: drop
-			 * the lock to allocate one (not to wait for a spare
-			 * again), and look again, as the free buffers may
-			 * have changed too.
-			 */
-			spin_unlock(&alloc->lock);
-			missed_spare = true;
-			goto again;
+	do {
+		/*
+		 * The remainder of a split needs a structure, and we may not
+		 * sleep under the lock: allocate one now, unless the
+		 * allocator keeps a spare (read as a hint here, taken under
+		 * the lock), or another allocation took the spare we counted
+		 * on (not to wait for a spare again). Charged to the task
+		 * that asks for the buffer: the sender.
+		 */
+		if (!split && (missed_spare || !READ_ONCE(alloc->spare))) {
+			split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
+			if (!split)
+				return ERR_PTR(-ENOMEM);
 		}
-		memset(split, 0, sizeof(*split));
-	}
-
-	bpa_erase_free_buffer(alloc, buffer);
-	if (buffer_size > size) {
-		split->user_data = buffer->user_data + size;
-		split->free = true;
-		list_add(&split->entry, &buffer->entry);
-		bpa_insert_free_buffer(alloc, split);
-		split = NULL;
-	}
-
-	buffer->free = false;
-	buffer->allow_user_free = false;
-	buffer->clear_on_free = false;
-	buffer->async = is_async;
-	buffer->data_size = data_size;
-	buffer->offsets_size = offsets_size;
-	buffer->extra_size = extra_size;
-	buffer->pid = current->tgid;
-	buffer->private = NULL;
-	buffer->debug_id = ++alloc->next_debug_id;
-	bpa_insert_allocated_buffer(alloc, buffer);
-	alloc->allocated_bytes += bpa_buffer_size_locked(alloc, buffer);
-	if (is_async)
-		alloc->free_async_space -= size;
-
-	bpa_buffer_pages(alloc, buffer->user_data, size, &first, &last);
-	bpa_get_pages(alloc, first, last);
-	trace_bpa_alloc_buf(alloc->pid, buffer->debug_id,
-			    buffer->user_data - alloc->buffer, size, is_async);
-	/* Pages already present: no other lock, no sleep. */
-	ret = page_range_use_locked(&alloc->range, first, last + 1);
-	split = bpa_keep_spare(alloc, split);
-	spin_unlock(&alloc->lock);
+		/* After a miss, the free buffers may have changed too. */
+		buffer = bpa_place_buffer(alloc, &req, &split, &ret);
+		missed_spare = true;
+	} while (!buffer);
 	kfree(split);
+	if (IS_ERR(buffer))
+		return buffer;
 
 	/*
 	 * Outside the lock: page_range_use() sleeps. Our page references keep
 	 * every page of ours from being stopped meanwhile.
 	 */
 	if (ret == -EAGAIN)
-		ret = page_range_use(&alloc->range, first, last + 1);
+		ret = page_range_use(&alloc->range, req.first, req.last + 1);
 	if (ret) {
 		/* Undone like a free (the free tracepoint says so too). */
-		spin_lock(&alloc->lock);
-		bpa_free_buf_locked(alloc, buffer);
-		spin_unlock(&alloc->lock);
+		scoped_guard(spinlock, &alloc->lock)
+			bpa_free_buf_locked(alloc, buffer);
 		return ERR_PTR(ret);
 	}
-	return buffer;
-
-out_unlock:
-	split = bpa_keep_spare(alloc, split);
-	spin_unlock(&alloc->lock);
-	kfree(split);
 	return buffer;
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_new_buf, PAGE_RANGE_NS);
@@ -475,13 +541,12 @@ struct bpa_buffer *bpa_alloc_prepare_to_free(struct bpa_alloc *alloc,
 {
 	struct bpa_buffer *buffer;
 
-	spin_lock(&alloc->lock);
-	buffer = bpa_find_allocated(alloc, user_ptr);
-	if (!buffer || !buffer->allow_user_free)
-		buffer = ERR_PTR(-EINVAL);
-	else
+	scoped_guard(spinlock, &alloc->lock) {
+		buffer = bpa_find_allocated(alloc, user_ptr);
+		if (!buffer || !buffer->allow_user_free)
+			return ERR_PTR(-EINVAL);
 		buffer->allow_user_free = false;
-	spin_unlock(&alloc->lock);
+	}
 	return buffer;
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_prepare_to_free, PAGE_RANGE_NS);
@@ -516,15 +581,13 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_release_to_user, PAGE_RANGE_NS);
  */
 void bpa_alloc_free_buf(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 {
-	spin_lock(&alloc->lock);
-	/* A double free would corrupt both trees. */
-	if (WARN_ON_ONCE(buffer->free)) {
-		spin_unlock(&alloc->lock);
-		return;
+	scoped_guard(spinlock, &alloc->lock) {
+		/* A double free would corrupt both trees. */
+		if (WARN_ON_ONCE(buffer->free))
+			return;
+		bpa_clear_on_free_locked(alloc, buffer);
+		bpa_free_buf_locked(alloc, buffer);
 	}
-	bpa_clear_on_free_locked(alloc, buffer);
-	bpa_free_buf_locked(alloc, buffer);
-	spin_unlock(&alloc->lock);
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_free_buf, PAGE_RANGE_NS);
 
@@ -533,16 +596,14 @@ static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 			     size_t offset, size_t bytes, size_t *range_off)
 {
 	size_t end;
-	int ret = 0;
 
-	spin_lock(&alloc->lock);
-	if (buffer->free || check_add_overflow(offset, bytes, &end) ||
-	    end > bpa_buffer_size_locked(alloc, buffer))
-		ret = -EINVAL;
-	else
+	scoped_guard(spinlock, &alloc->lock) {
+		if (buffer->free || check_add_overflow(offset, bytes, &end) ||
+		    end > bpa_buffer_size_locked(alloc, buffer))
+			return -EINVAL;
 		*range_off = buffer->user_data - alloc->buffer + offset;
-	spin_unlock(&alloc->lock);
-	return ret;
+	}
+	return 0;
 }
 
 /**
@@ -581,7 +642,8 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_user_to_buffer, PAGE_RANGE_NS);
  *
  * Context: Process or atomic context, not interrupt context.
  * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
- * -EFAULT if a page is missing (the buffer was not made present).
+ * -EFAULT, with a warning, if a page is missing (a bug: an allocated
+ * buffer's pages are present).
  */
 int bpa_alloc_copy_to_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 			     size_t offset, const void *from, size_t bytes)
@@ -606,7 +668,8 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_to_buffer, PAGE_RANGE_NS);
  *
  * Context: Process or atomic context, not interrupt context.
  * Return: 0, -EINVAL if the bytes are not inside an allocated buffer,
- * -EFAULT if a page is missing (the buffer was not made present).
+ * -EFAULT, with a warning, if a page is missing (a bug: an allocated
+ * buffer's pages are present).
  */
 int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
 			       struct bpa_buffer *buffer, size_t offset,
@@ -723,10 +786,9 @@ static int bpa_allocators_show(struct seq_file *m, void *unused)
 {
 	struct bpa_alloc *alloc;
 
-	mutex_lock(&bpa_alloc_list_lock);
+	guard(mutex)(&bpa_alloc_list_lock);
 	list_for_each_entry(alloc, &bpa_alloc_list, node)
 		bpa_alloc_print_summary(m, alloc);
-	mutex_unlock(&bpa_alloc_list_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(bpa_allocators);
@@ -840,8 +902,8 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_init, PAGE_RANGE_NS);
  */
 int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 {
-	struct bpa_buffer *buffer;
-	u16 *page_refs;
+	struct bpa_buffer *buffer __free(kfree) = NULL;
+	u16 *page_refs __free(kvfree) = NULL;
 	size_t size;
 	int ret;
 
@@ -862,29 +924,28 @@ int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 	buffer = kzalloc(sizeof(*buffer), GFP_KERNEL_ACCOUNT);
 	page_refs = kvcalloc(size >> PAGE_SHIFT, sizeof(*page_refs),
 			     GFP_KERNEL_ACCOUNT);
-	if (!buffer || !page_refs) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
+	if (!buffer || !page_refs)
+		return -ENOMEM;
 
 	vm_flags_mod(vma, VM_DONTCOPY | VM_MIXEDMAP | VM_DONTEXPAND | VM_IO,
 		     VM_MAYWRITE | VM_MAYEXEC);
 	/* The last step that can fail: see page_range_register_vma(). */
 	ret = page_range_register_vma(&alloc->range, vma);
 	if (ret < 0)
-		goto err_free;
+		return ret;
 
 	buffer->user_data = vma->vm_start;
 	buffer->free = true;
 
 	spin_lock(&alloc->lock);
-	alloc->page_refs = page_refs;
+	/* Nothing fails from here on: the allocator owns both now. */
+	alloc->page_refs = no_free_ptr(page_refs);
 	WRITE_ONCE(alloc->buffer_size, size);
 	alloc->free_async_space = size / 2;
 	list_add(&buffer->entry, &alloc->buffers);
 	/* Callers that turn an offset into an address read it unlocked. */
 	WRITE_ONCE(alloc->buffer, vma->vm_start);
-	bpa_insert_free_buffer(alloc, buffer);
+	bpa_insert_free_buffer(alloc, no_free_ptr(buffer));
 	/* Lets allocations in. */
 	WRITE_ONCE(alloc->mapped, true);
 	spin_unlock(&alloc->lock);
@@ -892,11 +953,6 @@ int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 	vma->vm_private_data = alloc;
 	vma->vm_ops = &bpa_alloc_vm_ops;
 	return 0;
-
-err_free:
-	kvfree(page_refs);
-	kfree(buffer);
-	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_mmap, PAGE_RANGE_NS);
 

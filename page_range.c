@@ -24,6 +24,8 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <kunit/visibility.h>
+#include <linux/cleanup.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -191,7 +193,7 @@ int page_range_register_vma(struct page_range *range,
 	unsigned long bytes = min(vma->vm_end - vma->vm_start,
 				  (unsigned long)PAGE_RANGE_MAX_BYTES);
 	size_t i, num_pages = bytes >> PAGE_SHIFT;
-	struct page_range_page *pages;
+	struct page_range_page *pages __free(kvfree) = NULL;
 
 	if (vma->vm_mm != range->mm || !num_pages)
 		return -EINVAL;
@@ -210,19 +212,16 @@ int page_range_register_vma(struct page_range *range,
 	for (i = 0; i < num_pages; i++)
 		INIT_LIST_HEAD(&pages[i].lru);
 
-	spin_lock(range->lock);
-	if (range->size || range->vma_closed) {
-		spin_unlock(range->lock);
-		kvfree(pages);
-		return -EBUSY;
+	/* Unlocked before @pages is freed on -EBUSY: kvfree() may sleep. */
+	scoped_guard(spinlock, range->lock) {
+		if (range->size || range->vma_closed)
+			return -EBUSY;
+		range->pages = no_free_ptr(pages);
+		range->vma_addr = vma->vm_start;
+		range->vma = vma;
+		/* The accessors read the slots without the lock: see there. */
+		smp_store_release(&range->size, num_pages);
 	}
-	range->pages = pages;
-	range->vma_addr = vma->vm_start;
-	range->vma = vma;
-	/* The accessors read the slots without the lock: see there. */
-	smp_store_release(&range->size, num_pages);
-	spin_unlock(range->lock);
-
 	return num_pages;
 }
 EXPORT_SYMBOL_NS_GPL(page_range_register_vma, PAGE_RANGE_NS);
@@ -368,13 +367,36 @@ static size_t page_range_insert(struct page_range *range,
 	return done;
 }
 
-/* The refusals of page_range_use(), checked under the range's lock. */
+/**
+ * page_range_valid_span() - whether slots lie inside a range
+ * @num_pages: number of slots of the range
+ * @start: first slot index
+ * @end: slot index after the last one
+ *
+ * The check of page_range_use() and page_range_stop_using(), on its own so
+ * that the KUnit tests can call it: a bad span is a kernel caller's bug,
+ * and the public functions warn about it.
+ *
+ * Return: true if @start <= @end <= @num_pages (an empty span included).
+ */
+VISIBLE_IF_KUNIT bool page_range_valid_span(size_t num_pages, size_t start,
+					    size_t end)
+{
+	return start <= end && end <= num_pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_range_valid_span);
+
+/*
+ * The refusals of page_range_use(), checked under the range's lock. A bad
+ * span is the caller's bug: the allocator asks only for the pages of
+ * buffers inside its area, which it checked user offsets against.
+ */
 static int page_range_check_use(struct page_range *range, size_t start,
 				size_t end)
 	__must_hold(range->lock)
 {
 	lockdep_assert_held(range->lock);
-	if (start > end || end > range->size)
+	if (WARN_ON_ONCE(!page_range_valid_span(range->size, start, end)))
 		return -EINVAL;
 	/* Nobody can see the pages any more: make none of them used. */
 	if (range->vma_closed)
@@ -413,23 +435,12 @@ static size_t page_range_free_run(struct page_range *range, size_t start,
 	return i - start;
 }
 
-/*
- * Slow path of page_range_use(): slots [@first, @last) had no page when
- * looked at under the spinlock. Allocate a page for each, then take
- * mm_lock and the VMA once for the whole run. Under mm_lock no slot of the
- * range gains or loses a page (both need it), so what is checked here
- * holds until we insert: a slot another use filled meanwhile is only taken
- * off the LRU, and its page from us is freed.
- */
-static int page_range_use_slow(struct page_range *range, size_t first,
-			       size_t last)
+/* Allocate @nr zeroed pages into @pages; returns how many it got. */
+static size_t page_range_alloc_pages(struct page_range *range,
+				     struct page **pages, size_t nr)
 {
-	struct page *pages[PAGE_RANGE_BATCH];
-	size_t nr = last - first, used = 0, i, run, done;
-	struct vm_area_struct *vma;
 	struct mem_cgroup *old_memcg;
-	bool per_vma;
-	int ret = 0;
+	size_t i;
 
 	/*
 	 * Charged to the range's owner, whoever's task we run in. One page
@@ -443,6 +454,64 @@ static int page_range_use_slow(struct page_range *range, size_t first,
 			break;
 	}
 	set_active_memcg(old_memcg);
+	return i;
+}
+
+/*
+ * Make slots [@first, @last) used: take present pages off the LRU, and
+ * insert @pages, in order, into the runs of free slots. *@used counts the
+ * pages inserted; the others are the caller's to free.
+ */
+static int page_range_fill_runs(struct page_range *range,
+				struct vm_area_struct *vma, size_t first,
+				size_t last, struct page **pages, size_t *used)
+	__must_hold(&range->mm_lock)
+{
+	size_t i, run, done;
+	int ret = 0;
+
+	lockdep_assert_held(&range->mm_lock);
+	for (i = first; i < last && !ret; i += run) {
+		spin_lock(range->lock);
+		i = page_range_use_present(range, i, last);
+		run = page_range_free_run(range, i, last);
+		/*
+		 * vm_insert_pages() sleeps (it allocates page tables): not
+		 * under the spinlock. The run stays free meanwhile, as we
+		 * hold mm_lock.
+		 */
+		spin_unlock(range->lock);
+		if (!run)
+			break;
+
+		done = page_range_insert(range, vma, i, pages + *used, run,
+					 &ret);
+		*used += done;
+		if (done < run)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * Slow path of page_range_use(): slots [@first, @last) had no page when
+ * looked at under the spinlock. Allocate a page for each, then take
+ * mm_lock and the VMA once for the whole run. Under mm_lock no slot of the
+ * range gains or loses a page (both need it), so what is checked here
+ * holds until we insert: a slot another use filled meanwhile is only taken
+ * off the LRU, and its page from us is freed.
+ */
+static int page_range_use_slow(struct page_range *range, size_t first,
+			       size_t last)
+{
+	struct page *pages[PAGE_RANGE_BATCH];
+	size_t nr = last - first, used = 0, i;
+	struct vm_area_struct *vma;
+	struct mem_cgroup *old_memcg;
+	bool per_vma;
+	int ret = 0;
+
+	i = page_range_alloc_pages(range, pages, nr);
 	if (i < nr) {
 		nr = i;
 		ret = -ENOMEM;
@@ -462,26 +531,7 @@ static int page_range_use_slow(struct page_range *range, size_t first,
 		goto out_unlock;
 	}
 
-	for (i = first; i < last && !ret; i += run) {
-		spin_lock(range->lock);
-		i = page_range_use_present(range, i, last);
-		run = page_range_free_run(range, i, last);
-		/*
-		 * vm_insert_pages() sleeps (it allocates page tables): not
-		 * under the spinlock. The run stays free meanwhile, as we
-		 * hold mm_lock.
-		 */
-		spin_unlock(range->lock);
-		if (!run)
-			break;
-
-		done = page_range_insert(range, vma, i, pages + used, run,
-					 &ret);
-		used += done;
-		if (done < run)
-			break;
-	}
-
+	ret = page_range_fill_runs(range, vma, first, last, pages, &used);
 	page_range_unlock_vma(range, vma, per_vma);
 out_unlock:
 	set_active_memcg(old_memcg);
@@ -507,11 +557,11 @@ out_free:
  *
  * Context: Process context; may sleep. Takes mm_lock and the mmap lock (or,
  * built in, the VMA's lock), killably.
- * Return: 0; -EINVAL if @start > @end or @end is past the last slot;
- * -ENOMEM; -EINTR if a fatal signal came while waiting for a lock; -ESRCH
- * if the VMA was closed (whether or not the pages are present) or the mm
- * is gone; or the error of vm_insert_pages(). On error, the slots before
- * the failing one may be used.
+ * Return: 0; -EINVAL, with a warning (a caller's bug), if @start > @end or
+ * @end is past the last slot; -ENOMEM; -EINTR if a fatal signal came while
+ * waiting for a lock; -ESRCH if the VMA was closed (whether or not the
+ * pages are present) or the mm is gone; or the error of vm_insert_pages().
+ * On error, the slots before the failing one may be used.
  */
 int page_range_use(struct page_range *range, size_t start, size_t end)
 {
@@ -560,7 +610,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_use, PAGE_RANGE_NS);
  * Present pages in [@start, @end) go on the shrinker's LRU; free slots are
  * left alone. Nothing may read or write through the accessors to these
  * pages once this is called. A bad range (@start > @end, @end past the last
- * slot) is a caller bug: it is reported and ignored.
+ * slot) is a caller's bug: it is warned about and ignored.
  *
  * Context: Process or atomic context (e.g. under a spinlock), not interrupt
  * context; does not sleep.
@@ -586,8 +636,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_stop_using, PAGE_RANGE_NS);
  *
  * Context: Any context but interrupt; the range's lock held (see
  * page_range_init()).
- * Return: 0; -EAGAIN if a slot is free; or page_range_use()'s -EINVAL or
- * -ESRCH, with nothing done.
+ * Return: 0; -EAGAIN if a slot is free; or page_range_use()'s -EINVAL (with
+ * its warning) or -ESRCH, with nothing done.
  */
 int page_range_use_locked(struct page_range *range, size_t start, size_t end)
 	__must_hold(range->lock)
@@ -619,11 +669,8 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 
 	lockdep_assert_held(range->lock);
 	trace_page_range_stop_using(range, start, end);
-	if (start > end || end > range->size) {
-		pr_warn_ratelimited("stop_using [%zu, %zu) out of range\n",
-				    start, end);
+	if (WARN_ON_ONCE(!page_range_valid_span(range->size, start, end)))
 		return;
-	}
 	/*
 	 * Backwards, so that of the pages released together the low ones are
 	 * the newest on the LRU and are reclaimed last.
@@ -637,19 +684,52 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 }
 EXPORT_SYMBOL_NS_GPL(page_range_stop_using_locked, PAGE_RANGE_NS);
 
-/*
- * Check that bytes [@offset, @offset + @size) are inside the range and
- * every page under them is present, and return the slot array. The caller
- * guarantees that every page touched is used for the duration of its
- * access, so no lock is needed to look at the slots: nobody changes a used
- * slot's page. All or nothing: a missing page is refused before any byte
- * is copied.
+/**
+ * page_range_valid_bytes() - whether bytes lie inside a range's slots
+ * @num_pages: number of slots of the range
+ * @offset: byte offset of the first byte
+ * @size: number of bytes
+ *
+ * Part of page_range_valid_access(), on its own for the KUnit tests.
+ *
+ * Return: true if [@offset, @offset + @size) does not overflow and ends
+ * in a slot; zero bytes are inside wherever they are, as nothing is copied.
  */
-static struct page_range_page *page_range_span(struct page_range *range,
-					       size_t offset, size_t size)
+VISIBLE_IF_KUNIT bool page_range_valid_bytes(size_t num_pages, size_t offset,
+					     size_t size)
+{
+	size_t end;
+
+	if (!size)
+		return true;
+	/* By the last byte's slot: the range's size in bytes may overflow. */
+	return !check_add_overflow(offset, size, &end) &&
+	       (end - 1) >> PAGE_SHIFT < num_pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_range_valid_bytes);
+
+/**
+ * page_range_valid_access() - whether the accessors may touch bytes
+ * @range: the range
+ * @offset: byte offset in the range
+ * @size: number of bytes
+ *
+ * The bytes must lie inside the range (page_range_valid_bytes()) and every
+ * page under them must be present. The caller of an accessor guarantees
+ * that every page touched is used for the duration of its access, so no
+ * lock is needed to look at the slots: nobody changes a used slot's page.
+ * A refusal is the caller's bug, which the accessors warn about: the
+ * allocator checks every offset against its buffer first, and a buffer's
+ * pages are used for as long as it is allocated.
+ *
+ * Context: Any context but interrupt; no lock needed.
+ * Return: true if the accessors may copy to or from the bytes.
+ */
+VISIBLE_IF_KUNIT bool page_range_valid_access(struct page_range *range,
+					      size_t offset, size_t size)
 {
 	struct page_range_page *pages;
-	size_t i, end, num_pages;
+	size_t i, num_pages;
 
 	/*
 	 * Without the lock, which the caller may hold (it may be the
@@ -659,19 +739,31 @@ static struct page_range_page *page_range_span(struct page_range *range,
 	num_pages = smp_load_acquire(&range->size);
 	pages = range->pages;
 
-	/* Nothing to copy is never an error, wherever it is. */
+	if (!page_range_valid_bytes(num_pages, offset, size))
+		return false;
+	/* Zero bytes touch no page. */
 	if (!size)
-		return pages;
-	if (check_add_overflow(offset, size, &end) ||
-	    end > num_pages << PAGE_SHIFT)
+		return true;
+	for (i = offset >> PAGE_SHIFT; i <= (offset + size - 1) >> PAGE_SHIFT;
+	     i++)
+		if (!READ_ONCE(pages[i].page))
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(page_range_valid_access);
+
+/*
+ * The slot array, for bytes [@offset, @offset + @size) that
+ * page_range_valid_access() allows. All or nothing: a missing page is
+ * refused before any byte is copied.
+ */
+static struct page_range_page *page_range_span(struct page_range *range,
+					       size_t offset, size_t size)
+{
+	if (WARN_ON_ONCE(!page_range_valid_access(range, offset, size)))
 		return ERR_PTR(-EFAULT);
-	for (i = offset >> PAGE_SHIFT; i <= (end - 1) >> PAGE_SHIFT; i++) {
-		if (!READ_ONCE(pages[i].page)) {
-			pr_warn_ratelimited("access to absent page %zu\n", i);
-			return ERR_PTR(-EFAULT);
-		}
-	}
-	return pages;
+	/* Set before the size, which the check read with acquire. */
+	return range->pages;
 }
 
 /*
@@ -695,8 +787,9 @@ static struct page *page_range_chunk(struct page_range_page *pages,
  * Every page touched must be used (see page_range_use()) for the whole call.
  *
  * Context: Process context; may sleep (page faults on @from).
- * Return: 0, or -EFAULT if the bytes are outside the range (or the offset
- * overflows), a page is not present, or @from cannot be read.
+ * Return: 0; -EFAULT if @from cannot be read; -EFAULT, with a warning (a
+ * caller's bug), if the bytes are outside the range (or the offset
+ * overflows) or a page is not present.
  */
 int page_range_copy_from_user(struct page_range *range, size_t offset,
 			      const void __user *from, size_t size)
@@ -736,8 +829,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_copy_from_user, PAGE_RANGE_NS);
  * Every page touched must be used for the whole call.
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
- * present.
+ * Return: 0, or -EFAULT, with a warning (a caller's bug), if the bytes are
+ * outside the range or a page is not present.
  */
 int page_range_read(struct page_range *range, size_t offset, void *to,
 		    size_t size)
@@ -767,8 +860,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_read, PAGE_RANGE_NS);
  * Every page touched must be used for the whole call.
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
- * present.
+ * Return: 0, or -EFAULT, with a warning (a caller's bug), if the bytes are
+ * outside the range or a page is not present.
  */
 int page_range_write(struct page_range *range, size_t offset,
 		     const void *from, size_t size)
@@ -797,8 +890,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_write, PAGE_RANGE_NS);
  * Every page touched must be used for the whole call.
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: 0, or -EFAULT if the bytes are outside the range or a page is not
- * present.
+ * Return: 0, or -EFAULT, with a warning (a caller's bug), if the bytes are
+ * outside the range or a page is not present.
  */
 int page_range_fill_zero(struct page_range *range, size_t offset, size_t size)
 {

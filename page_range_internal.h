@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Definitions shared by page_range.c and shrinker.c only.
+ * Definitions shared by page_range.c and shrinker.c only, and the argument
+ * checks that the KUnit tests call.
  *
  * Copyright (C) 2026 The binder_page_range authors.
  */
@@ -32,5 +33,17 @@ struct page_range_page {
 
 int page_range_shrinker_prepare(struct page_range_shrinker *prs,
 				struct mem_cgroup *memcg);
+
+/*
+ * The argument checks, which the public functions warn about failing,
+ * visible to the KUnit tests so that they can try bad arguments without a
+ * warning: static without KUnit.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+bool page_range_valid_span(size_t num_pages, size_t start, size_t end);
+bool page_range_valid_bytes(size_t num_pages, size_t offset, size_t size);
+bool page_range_valid_access(struct page_range *range, size_t offset,
+			     size_t size);
+#endif
 
 #endif /* _PAGE_RANGE_INTERNAL_H */

@@ -13,8 +13,7 @@
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
+#include <linux/cleanup.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -286,30 +285,25 @@ static unsigned int page_range_lru_cache_users;
 
 static int page_range_lru_cache_get(void)
 {
-	int ret = 0;
-
-	mutex_lock(&page_range_lru_cache_lock);
+	guard(mutex)(&page_range_lru_cache_lock);
 	if (!page_range_lru_cache_users) {
 		page_range_lru_cache = kmem_cache_create("page_range_lru",
 							 sizeof(long), 0,
 							 SLAB_ACCOUNT, NULL);
 		if (!page_range_lru_cache)
-			ret = -ENOMEM;
+			return -ENOMEM;
 	}
-	if (!ret)
-		page_range_lru_cache_users++;
-	mutex_unlock(&page_range_lru_cache_lock);
-	return ret;
+	page_range_lru_cache_users++;
+	return 0;
 }
 
 static void page_range_lru_cache_put(void)
 {
-	mutex_lock(&page_range_lru_cache_lock);
+	guard(mutex)(&page_range_lru_cache_lock);
 	if (!--page_range_lru_cache_users) {
 		kmem_cache_destroy(page_range_lru_cache);
 		page_range_lru_cache = NULL;
 	}
-	mutex_unlock(&page_range_lru_cache_lock);
 }
 
 /**
@@ -398,7 +392,8 @@ int page_range_shrinker_prepare(struct page_range_shrinker *prs,
  * page_range_shrinker_unregister() - tear down a registered shrinker
  * @prs: the shrinker; no page range may use it any more
  *
- * Waits for running callbacks to finish before freeing the list_lru.
+ * Waits for running callbacks to finish before freeing the list_lru. Pages
+ * still counted are a caller's bug (a range not destroyed): warned about.
  *
  * Context: Process context; may sleep.
  */
@@ -406,9 +401,10 @@ void page_range_shrinker_unregister(struct page_range_shrinker *prs)
 {
 	shrinker_free(prs->shrinker);
 	prs->shrinker = NULL;
-	if (list_lru_count(&prs->lru) || atomic_long_read(&prs->nr_pages))
-		pr_err("shrinker unregistered with %lu pages left\n",
-		       atomic_long_read(&prs->nr_pages));
+	/* The caller's bug: a range it did not destroy leaks its pages. */
+	WARN_ONCE(list_lru_count(&prs->lru) || atomic_long_read(&prs->nr_pages),
+		  "shrinker unregistered with %ld pages left\n",
+		  atomic_long_read(&prs->nr_pages));
 	list_lru_destroy(&prs->lru);
 	page_range_lru_cache_put();
 }

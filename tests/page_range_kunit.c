@@ -25,10 +25,12 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 
-#include "page_range.h"
+#include "page_range_internal.h"
 #include "page_range_kunit_util.h"
 
 MODULE_IMPORT_NS(PAGE_RANGE_NS);
+/* The argument checks: see page_range_internal.h. */
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define PR_MAX_MAPS	4
 /* How long each race test runs. */
@@ -730,9 +732,6 @@ static void page_range_test_register_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_use(&other->range,
 					     (SZ_4M >> PAGE_SHIFT) - 1,
 					     SZ_4M >> PAGE_SHIFT), 0);
-	KUNIT_EXPECT_EQ(test, page_range_use(&other->range, 0,
-					     (SZ_4M >> PAGE_SHIFT) + 1),
-			-EINVAL);
 	page_range_stop_using(&other->range, 0, SZ_4M >> PAGE_SHIFT);
 
 	/*
@@ -756,34 +755,26 @@ static void page_range_test_register_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_register_vma(&map->range, vma),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, page_range_num_pages(&map->range), 0);
-	/* An unregistered range has no slots to use. */
-	KUNIT_EXPECT_EQ(test, page_range_use(&map->range, 0, 1), -EINVAL);
 }
 
+/*
+ * Bad arguments are a caller's bug, which the public functions warn about;
+ * a test must not warn, so the tables below try them on the checks alone.
+ * Here, the calls at the edges that are not errors.
+ */
 static void page_range_test_index_errors(struct kunit *test)
 {
 	struct page_range_shrinker *prs = prt_prs(test);
 	struct prt_map *map = prt_map_new(test, 2);
 	struct page_range *range = &map->range;
 
-	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 3), -EINVAL);
-	KUNIT_EXPECT_EQ(test, page_range_use(range, 2, 1), -EINVAL);
-	KUNIT_EXPECT_EQ(test, page_range_use(range, SIZE_MAX, SIZE_MAX), -EINVAL);
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 1), 0);
 	PR_EXPECT_STATES(test, range, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 
-	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 2), 0);
-	/* Bad stop ranges are ignored as a whole. */
-	page_range_stop_using(range, 0, 3);
-	page_range_stop_using(range, 2, 1);
-	PR_EXPECT_STATES(test, range, U, U);
-	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
-
 	KUNIT_EXPECT_EQ(test, page_range_get_state(range, 2), PAGE_RANGE_FREE);
 	KUNIT_EXPECT_EQ(test, page_range_get_state(range, SIZE_MAX),
 			PAGE_RANGE_FREE);
-	page_range_stop_using(range, 0, 2);
 }
 
 static void page_range_test_access_errors(struct kunit *test)
@@ -795,22 +786,6 @@ static void page_range_test_access_errors(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
 
-	/* Past the end, and offset + size overflowing. */
-	KUNIT_EXPECT_EQ(test, page_range_write(range, 2 * PAGE_SIZE - 8, buf,
-					       16), -EFAULT);
-	KUNIT_EXPECT_EQ(test, page_range_read(range, 2 * PAGE_SIZE, buf, 1),
-			-EFAULT);
-	KUNIT_EXPECT_EQ(test, page_range_read(range, SIZE_MAX - 4, buf, 16),
-			-EFAULT);
-	KUNIT_EXPECT_EQ(test, page_range_fill_zero(range, 8, SIZE_MAX),
-			-EFAULT);
-	KUNIT_EXPECT_EQ(test, page_range_copy_from_user(range, SIZE_MAX, NULL,
-							2), -EFAULT);
-	/* Page 1 is not present. */
-	KUNIT_EXPECT_EQ(test, page_range_write(range, PAGE_SIZE - 8, buf, 16),
-			-EFAULT);
-	KUNIT_EXPECT_EQ(test, page_range_read(range, PAGE_SIZE, buf, 1),
-			-EFAULT);
 	/* A user address that is not mapped. */
 	ret = page_range_copy_from_user(range, 0, (const void __user *)16, 8);
 	KUNIT_EXPECT_EQ(test, ret, -EFAULT);
@@ -821,6 +796,140 @@ static void page_range_test_access_errors(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + PAGE_SIZE - 16, buf,
 					      16));
 	KUNIT_EXPECT_TRUE(test, prt_all_zero(buf, 16));
+	page_range_stop_using(range, 0, 1);
+}
+
+/* A span of slots and what page_range_valid_span() must answer. */
+struct prt_span_case {
+	const char *desc;
+	size_t num_pages;
+	size_t start;
+	size_t end;
+	bool valid;
+};
+
+#define PR_4M_PAGES	(SZ_4M >> PAGE_SHIFT)
+
+static const struct prt_span_case prt_span_cases[] = {
+	{ "all slots", 2, 0, 2, true },
+	{ "the last slot", 2, 1, 2, true },
+	{ "empty, inside", 2, 1, 1, true },
+	{ "empty, at the end", 2, 2, 2, true },
+	{ "end one past the last slot", 2, 0, 3, false },
+	{ "start after end", 2, 2, 1, false },
+	{ "start and end SIZE_MAX", 2, SIZE_MAX, SIZE_MAX, false },
+	{ "start SIZE_MAX, end inside", 2, SIZE_MAX, 1, false },
+	{ "end SIZE_MAX", 2, 0, SIZE_MAX, false },
+	{ "no slots (no VMA yet)", 0, 0, 1, false },
+	{ "no slots, empty", 0, 0, 0, true },
+	{ "the last slot of 4 MiB", PR_4M_PAGES, PR_4M_PAGES - 1, PR_4M_PAGES,
+	  true },
+	{ "one past 4 MiB", PR_4M_PAGES, 0, PR_4M_PAGES + 1, false },
+};
+
+static void prt_span_case_desc(const struct prt_span_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s: [%zu, %zu) of %zu slots",
+		 c->desc, c->start, c->end, c->num_pages);
+}
+
+KUNIT_ARRAY_PARAM(prt_span, prt_span_cases, prt_span_case_desc);
+
+/* page_range_use() and page_range_stop_using() take what this accepts. */
+static void page_range_test_valid_span(struct kunit *test)
+{
+	const struct prt_span_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, page_range_valid_span(c->num_pages, c->start,
+						    c->end), c->valid);
+}
+
+/* Bytes of a range and what page_range_valid_bytes() must answer. */
+struct prt_bytes_case {
+	const char *desc;
+	size_t num_pages;
+	size_t offset;
+	size_t size;
+	bool valid;
+};
+
+static const struct prt_bytes_case prt_bytes_cases[] = {
+	{ "both pages", 2, 0, 2 * PAGE_SIZE, true },
+	{ "the last byte", 2, 2 * PAGE_SIZE - 1, 1, true },
+	{ "across the page boundary", 2, PAGE_SIZE - 8, 16, true },
+	{ "across the end", 2, 2 * PAGE_SIZE - 8, 16, false },
+	{ "one byte past the end", 2, 2 * PAGE_SIZE, 1, false },
+	{ "offset + size overflows", 2, SIZE_MAX - 4, 16, false },
+	{ "size SIZE_MAX", 2, 8, SIZE_MAX, false },
+	{ "offset SIZE_MAX", 2, SIZE_MAX, 2, false },
+	{ "offset SIZE_MAX, one byte", 2, SIZE_MAX, 1, false },
+	{ "zero bytes at the end", 2, 2 * PAGE_SIZE, 0, true },
+	{ "zero bytes at SIZE_MAX", 2, SIZE_MAX, 0, true },
+	{ "no slots (no VMA yet)", 0, 0, 1, false },
+	{ "more slots than bytes can count", SIZE_MAX, SIZE_MAX - 1, 1, true },
+};
+
+static void prt_bytes_case_desc(const struct prt_bytes_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s: %#zx bytes at %#zx, %zu slots",
+		 c->desc, c->size, c->offset, c->num_pages);
+}
+
+KUNIT_ARRAY_PARAM(prt_bytes, prt_bytes_cases, prt_bytes_case_desc);
+
+/* The bounds the accessors check, overflow included. */
+static void page_range_test_valid_bytes(struct kunit *test)
+{
+	const struct prt_bytes_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, page_range_valid_bytes(c->num_pages, c->offset,
+						     c->size), c->valid);
+}
+
+/*
+ * Bytes of a two-page range whose first page is used and second free, and
+ * what page_range_valid_access() must answer.
+ */
+struct prt_access_case {
+	const char *desc;
+	size_t offset;
+	size_t size;
+	bool valid;
+};
+
+static const struct prt_access_case prt_access_cases[] = {
+	{ "the used page", 0, PAGE_SIZE, true },
+	{ "the last byte of the used page", PAGE_SIZE - 1, 1, true },
+	{ "into the free page", PAGE_SIZE - 8, 16, false },
+	{ "the free page", PAGE_SIZE, 1, false },
+	{ "the last byte of the free page", 2 * PAGE_SIZE - 1, 1, false },
+	{ "past the end", 2 * PAGE_SIZE - 8, 16, false },
+	{ "offset + size overflows", SIZE_MAX - 4, 16, false },
+	{ "zero bytes in the free page", PAGE_SIZE, 0, true },
+	{ "zero bytes at SIZE_MAX", SIZE_MAX, 0, true },
+};
+
+static void prt_access_case_desc(const struct prt_access_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s: %#zx bytes at %#zx",
+		 c->desc, c->size, c->offset);
+}
+
+KUNIT_ARRAY_PARAM(prt_access, prt_access_cases, prt_access_case_desc);
+
+/*
+ * The accessors' check on a real range: bounds, and every page present.
+ * All or nothing: a span with one missing page is refused as a whole.
+ */
+static void page_range_test_valid_access(struct kunit *test)
+{
+	const struct prt_access_case *c = test->param_value;
+	struct prt_map *map = prt_map_new(test, 2);
+	struct page_range *range = &map->range;
+
+	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, page_range_valid_access(range, c->offset,
+						      c->size), c->valid);
 	page_range_stop_using(range, 0, 1);
 }
 
@@ -1016,8 +1125,8 @@ static void prt_expect_counts(struct kunit *test, struct page_range *range,
 /*
  * page_range_get_counts() agrees with a slot-by-slot walk after every
  * transition: use of free and of available slots, use of used ones, stop
- * (twice, and over free slots), the shrinker, refused calls, and the VMA's
- * close with pages still used.
+ * (twice, and over free slots), the shrinker, and the VMA's close with
+ * pages still used.
  */
 static void page_range_test_counts(struct kunit *test)
 {
@@ -1047,12 +1156,6 @@ static void page_range_test_counts(struct kunit *test)
 	/* Available, or freed by the shrink: either way used now. */
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 1), 0);
 	prt_expect_counts(test, range, "use 0");
-
-	/* Refused calls change nothing. */
-	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 9), -EINVAL);
-	KUNIT_EXPECT_EQ(test, page_range_use(range, 3, 2), -EINVAL);
-	page_range_stop_using(range, 0, 9);
-	prt_expect_counts(test, range, "refused");
 
 	available = prt_count_state(range, PAGE_RANGE_AVAILABLE);
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), available);
@@ -1614,6 +1717,9 @@ static struct kunit_case page_range_test_cases[] = {
 	KUNIT_CASE(page_range_test_register_errors),
 	KUNIT_CASE(page_range_test_index_errors),
 	KUNIT_CASE(page_range_test_access_errors),
+	KUNIT_CASE_PARAM(page_range_test_valid_span, prt_span_gen_params),
+	KUNIT_CASE_PARAM(page_range_test_valid_bytes, prt_bytes_gen_params),
+	KUNIT_CASE_PARAM(page_range_test_valid_access, prt_access_gen_params),
 	KUNIT_CASE(page_range_test_impostor_vma),
 	KUNIT_CASE(page_range_test_owner_exit),
 	KUNIT_CASE(page_range_test_destroy),
