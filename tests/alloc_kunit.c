@@ -12,7 +12,6 @@
 
 #include <kunit/test.h>
 #include <linux/anon_inodes.h>
-#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -33,8 +32,8 @@
 
 /* Pages of the area in most tests. */
 #define AT_PAGES	16
-#define AT_RACE_MS	1000
-#define AT_CLOSE_TIMEOUT_MS	30000
+/* Pages the shrinker thread of the race scans at a time. */
+#define AT_RACE_NR_TO_SCAN	4
 
 struct at_ctx {
 	struct page_range_shrinker prs;
@@ -44,16 +43,82 @@ struct at_ctx {
 	bool mapped;
 	unsigned long uaddr;
 	size_t size;
+	/* the allocator's vm_ops, under at_vm_ops */
+	const struct vm_operations_struct *alloc_vm_ops;
+	/* completed by at_vma_close() */
+	struct completion closed;
+	struct prt_race *race;
 	struct prt_kill_call *kill_call;
 	/* init succeeded: KUnit runs exit after a failed init too */
 	bool ready;
 };
 
+/*
+ * at_vm_ops: the allocator's vm_ops, each called as it is, and after its
+ * close a completion the exit fixture can wait on (the allocator has no
+ * hook of its own for that). Copies of the VMA share its file.
+ */
+static const struct vm_operations_struct *
+at_alloc_vm_ops(struct vm_area_struct *vma)
+{
+	struct at_ctx *ctx = vma->vm_file->private_data;
+
+	return ctx->alloc_vm_ops;
+}
+
+static void at_vma_open(struct vm_area_struct *vma)
+{
+	at_alloc_vm_ops(vma)->open(vma);
+}
+
+static void at_vma_close(struct vm_area_struct *vma)
+{
+	struct at_ctx *ctx = vma->vm_file->private_data;
+	/* A copy of the VMA (its open clears the data) is not the area. */
+	bool area = vma->vm_private_data == &ctx->alloc;
+
+	ctx->alloc_vm_ops->close(vma);
+	/* Every later wait must see it. */
+	if (area)
+		complete_all(&ctx->closed);
+}
+
+static vm_fault_t at_vma_fault(struct vm_fault *vmf)
+{
+	return at_alloc_vm_ops(vmf->vma)->fault(vmf);
+}
+
+static int at_vma_mremap(struct vm_area_struct *vma)
+{
+	return at_alloc_vm_ops(vma)->mremap(vma);
+}
+
+static int at_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return at_alloc_vm_ops(vma)->may_split(vma, addr);
+}
+
+/* Every op that bpa_alloc_mmap() sets. */
+static const struct vm_operations_struct at_vm_ops = {
+	.open = at_vma_open,
+	.close = at_vma_close,
+	.fault = at_vma_fault,
+	.mremap = at_vma_mremap,
+	.may_split = at_vma_may_split,
+};
+
 static int at_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct at_ctx *ctx = file->private_data;
+	int ret;
 
-	return bpa_alloc_mmap(&ctx->alloc, vma);
+	ret = bpa_alloc_mmap(&ctx->alloc, vma);
+	if (ret)
+		return ret;
+	/* Only one mapping succeeds (-EBUSY after it): set once. */
+	ctx->alloc_vm_ops = vma->vm_ops;
+	vma->vm_ops = &at_vm_ops;
+	return 0;
 }
 
 static const struct file_operations at_fops = {
@@ -81,6 +146,7 @@ static int at_init(struct kunit *test)
 	if (!ctx)
 		return -ENOMEM;
 	test->priv = ctx;
+	init_completion(&ctx->closed);
 	ret = page_range_shrinker_register(&ctx->prs, "page-range-alloc-kunit");
 	if (ret)
 		return ret;
@@ -97,20 +163,19 @@ static int at_init(struct kunit *test)
 static void at_exit(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
-	int ms;
 
 	if (!ctx || !ctx->ready)
 		return;
+	/* A failed assertion may have left race threads running. */
+	prt_race_stop(test, ctx->race);
 	/* A killed call that never returned still uses the allocator. */
 	if (!prt_kill_call_join(ctx->kill_call))
 		KUNIT_FAIL(test, "a killed bpa_alloc_new_buf() never returned");
 	/* The test thread's exit closes the area; release must come after. */
-	for (ms = 0; ctx->mapped && !at_closed(ctx); ms += 20) {
-		if (ms >= AT_CLOSE_TIMEOUT_MS) {
-			KUNIT_FAIL(test, "area never closed");
-			return;
-		}
-		msleep(20);
+	if (ctx->mapped &&
+	    !wait_for_completion_timeout(&ctx->closed, PRT_CLOSE_TIMEOUT)) {
+		KUNIT_FAIL(test, "area never closed");
+		return;
 	}
 	if (ctx->inited)
 		bpa_alloc_release(&ctx->alloc);
@@ -278,51 +343,58 @@ static bool at_alloc_free_in_order(struct kunit *test, struct bpa_alloc *alloc,
 	return true;
 }
 
+/* Without and with a small first buffer shifting everything. */
+static const size_t at_shifts[] = { 0, 24 };
+
+static void at_shift_desc(const size_t *shift, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "shift_%zu", *shift);
+}
+
+KUNIT_ARRAY_PARAM(at_shift, at_shifts, at_shift_desc);
+
 /*
  * binder's allocator self-test, in our terms: for buffers of every
- * combination of end alignments (after an offset start), every
+ * combination of end alignments (after the row's offset start), every
  * allocation order and every free order, check after every step that
  * exactly the pages touched by live buffers are used.
  */
 static void bpa_alloc_test_exhaustive(struct kunit *test)
 {
-	/* Without and with a small first buffer shifting everything. */
-	static const size_t shifts[] = { 0, 24 };
+	size_t shift = *(const size_t *)test->param_value;
 	struct at_ctx *ctx = test->priv;
 	struct bpa_alloc *alloc = at_alloc(test);
 	const int nsteps = ARRAY_SIZE(at_end_steps);
 	unsigned int layout, order, layouts = 1, orders = 1;
 	struct bpa_buffer *buffers[AT_N + 1];
 	size_t sizes[AT_N + 1], len = AT_PAGES * PAGE_SIZE;
-	int i, s;
+	int i;
 	u8 *buf;
 
 	for (i = 0; i < AT_N; i++) {
 		layouts *= nsteps;
 		orders *= i + 1;
 	}
-	for (s = 0; s < ARRAY_SIZE(shifts); s++) {
-		buffers[AT_N] = NULL;
-		sizes[AT_N] = shifts[s];
-		if (shifts[s])
-			buffers[AT_N] = at_new(test, alloc, shifts[s], false);
+	buffers[AT_N] = NULL;
+	sizes[AT_N] = shift;
+	if (shift)
+		buffers[AT_N] = at_new(test, alloc, shift, false);
 
-		for (layout = 0; layout < layouts; layout++) {
-			unsigned int l = layout;
+	for (layout = 0; layout < layouts; layout++) {
+		unsigned int l = layout;
 
-			for (i = 0; i < AT_N; i++) {
-				sizes[i] = at_end_steps[l % nsteps];
-				l /= nsteps;
-			}
-			for (order = 0; order < orders * orders; order++)
-				if (!at_alloc_free_in_order(test, alloc, buffers,
-							    sizes, order % orders,
-							    order / orders))
-					return;
+		for (i = 0; i < AT_N; i++) {
+			sizes[i] = at_end_steps[l % nsteps];
+			l /= nsteps;
 		}
-		if (buffers[AT_N])
-			bpa_alloc_free_buf(alloc, buffers[AT_N]);
+		for (order = 0; order < orders * orders; order++)
+			if (!at_alloc_free_in_order(test, alloc, buffers, sizes,
+						    order % orders,
+						    order / orders))
+				return;
 	}
+	if (buffers[AT_N])
+		bpa_alloc_free_buf(alloc, buffers[AT_N]);
 	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
 
 	/* Dirty every page, release them all, shrink them all to FREE. */
@@ -403,52 +475,43 @@ static int at_kill_new_buf_fn(struct prt_kill_call *call)
 }
 
 /*
- * A fatal signal ends bpa_alloc_new_buf()'s wait for the owner's locks
- * (the range's mm_lock, then the mmap lock), as a sender's would end
- * while its receiver holds its own mmap lock: ERR_PTR(-EINTR), and the
- * allocation is undone, no buffer, no byte and no page kept.
+ * A fatal signal ends bpa_alloc_new_buf()'s wait for one of the owner's
+ * locks (the row's: the range's mm_lock or the mmap lock), as a sender's
+ * would end while its receiver holds its own mmap lock: ERR_PTR(-EINTR),
+ * and the allocation is undone, no buffer, no byte and no page kept.
  */
 static void bpa_alloc_test_new_buf_killable(struct kunit *test)
 {
-	static const char * const lock_names[] = { "mmap lock", "mm_lock" };
 	struct at_ctx *ctx = test->priv;
 	struct bpa_alloc *alloc = at_alloc(test);
 	struct prt_kill_call *call;
 	struct bpa_alloc_stats st;
 	struct bpa_buffer *a;
-	int i;
 
-	for (i = 0; i < ARRAY_SIZE(lock_names); i++) {
-		call = kunit_kzalloc(test, sizeof(*call), GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, call);
-		call->range = &alloc->range;
-		call->hold_mm_lock = i == 1;
-		call->fn = at_kill_new_buf_fn;
-		call->data = alloc;
-		call->arg = 3 * PAGE_SIZE;
-		ctx->kill_call = call;
-		prt_kill_blocked_call(test, call);
-		KUNIT_ASSERT_TRUE(test, call->finished);
-		KUNIT_EXPECT_TRUE_MSG(test, call->blocked,
-				      "%s: never slept on the lock",
-				      lock_names[i]);
-		KUNIT_EXPECT_TRUE_MSG(test, call->killed_in_time,
-				      "%s: SIGKILL did not end the wait",
-				      lock_names[i]);
-		KUNIT_EXPECT_EQ_MSG(test, call->ret, -EINTR, "%s",
-				    lock_names[i]);
+	call = kunit_kzalloc(test, sizeof(*call), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, call);
+	call->range = &alloc->range;
+	call->hold_mm_lock = prt_kill_lock_param(test);
+	call->fn = at_kill_new_buf_fn;
+	call->data = alloc;
+	call->arg = 3 * PAGE_SIZE;
+	ctx->kill_call = call;
+	prt_kill_blocked_call(test, call);
+	KUNIT_ASSERT_TRUE(test, call->finished);
+	KUNIT_EXPECT_TRUE_MSG(test, call->blocked, "never slept on the lock");
+	KUNIT_EXPECT_TRUE_MSG(test, call->killed_in_time,
+			      "SIGKILL did not end the wait");
+	KUNIT_EXPECT_EQ(test, call->ret, -EINTR);
 
-		/* Undone: one free buffer over the whole area, no page. */
-		at_expect_one_free_buffer(test, alloc);
-		bpa_alloc_get_stats(alloc, &st);
-		KUNIT_EXPECT_EQ(test, st.pages_used, 0);
-		KUNIT_EXPECT_EQ(test, st.pages_available, 0);
-		KUNIT_EXPECT_EQ(test, st.pages_free, st.pages_total);
-		KUNIT_EXPECT_EQ(test, st.pages_total, AT_PAGES);
-		KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
-		KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs),
-				0);
-	}
+	/* Undone: one free buffer over the whole area, no page. */
+	at_expect_one_free_buffer(test, alloc);
+	bpa_alloc_get_stats(alloc, &st);
+	KUNIT_EXPECT_EQ(test, st.pages_used, 0);
+	KUNIT_EXPECT_EQ(test, st.pages_available, 0);
+	KUNIT_EXPECT_EQ(test, st.pages_free, st.pages_total);
+	KUNIT_EXPECT_EQ(test, st.pages_total, AT_PAGES);
+	KUNIT_EXPECT_EQ(test, alloc->pages_used, 0);
+	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(&ctx->prs), 0);
 
 	/* Nothing was left locked: the same allocation succeeds now. */
 	a = at_new(test, alloc, 3 * PAGE_SIZE, false);
@@ -1064,53 +1127,30 @@ static void bpa_alloc_test_tracepoints(struct kunit *test)
 
 /* ---- race ---- */
 
+/* What the race's workers share. */
 struct at_race {
-	struct at_ctx *ctx;
-	unsigned long deadline;
-	atomic_t errors;
-	atomic_t running;
+	struct prt_race race;
+	struct bpa_alloc *alloc;
 	atomic_long_t allocs;
 	atomic_long_t nospace;
-	atomic_long_t reclaimed;
-	bool stop;
-	char first_error[96];
 };
-
-struct at_worker {
-	struct at_race *race;
-	unsigned int id;
-};
-
-static void at_race_error(struct at_race *race, const char *msg, long a,
-			  long b)
-{
-	if (atomic_inc_return(&race->errors) == 1)
-		snprintf(race->first_error, sizeof(race->first_error),
-			 "%s: %ld %ld", msg, a, b);
-}
-
-static bool at_race_over(struct at_race *race)
-{
-	return time_after(jiffies, race->deadline) ||
-	       atomic_read(&race->errors) || READ_ONCE(race->stop);
-}
 
 #define AT_RACE_BUFS	4
 #define AT_RACE_MAX	(3 * PAGE_SIZE)
 
-static bool at_verify(struct at_race *race, struct bpa_buffer *b, size_t size,
+static bool at_verify(struct at_race *r, struct bpa_buffer *b, size_t size,
 		      u8 *want, u8 *got, u32 seed)
 {
-	struct bpa_alloc *alloc = &race->ctx->alloc;
-
 	prt_fill(want, size, seed);
-	if (bpa_alloc_copy_from_buffer(alloc, got, b, 0, size) ||
+	if (bpa_alloc_copy_from_buffer(r->alloc, got, b, 0, size) ||
 	    memcmp(want, got, size)) {
-		at_race_error(race, "kernel view differs", seed, size);
+		prt_race_error(&r->race, "kernel view differs: seed %u, %zu bytes",
+			       seed, size);
 		return false;
 	}
 	if (!prt_user_read(b->user_data, got, size) || memcmp(want, got, size)) {
-		at_race_error(race, "user view differs", seed, size);
+		prt_race_error(&r->race, "user view differs: seed %u, %zu bytes",
+			       seed, size);
 		return false;
 	}
 	return true;
@@ -1120,11 +1160,10 @@ static bool at_verify(struct at_race *race, struct bpa_buffer *b, size_t size,
  * Allocate buffers of random sizes, fill each with its own pattern, check
  * it through both views, free them in random order, repeat.
  */
-static int at_race_worker(void *data)
+static void at_race_worker(struct prt_race_worker *w)
 {
-	struct at_worker *w = data;
-	struct at_race *race = w->race;
-	struct bpa_alloc *alloc = &race->ctx->alloc;
+	struct at_race *r = container_of(w->race, struct at_race, race);
+	struct bpa_alloc *alloc = r->alloc;
 	struct mm_struct *mm = alloc->range.mm;
 	struct bpa_buffer *bufs[AT_RACE_BUFS];
 	size_t sizes[AT_RACE_BUFS];
@@ -1137,11 +1176,11 @@ static int at_race_worker(void *data)
 	want = kmalloc(AT_RACE_MAX, GFP_KERNEL);
 	got = kmalloc(AT_RACE_MAX, GFP_KERNEL);
 	if (!want || !got || !mmget_not_zero(mm)) {
-		at_race_error(race, "setup", w->id, 0);
+		prt_race_error(&r->race, "worker %u: setup failed", w->id);
 		goto out_free;
 	}
 	kthread_use_mm(mm);
-	while (!at_race_over(race)) {
+	while (!prt_race_over(&r->race)) {
 		n = 0;
 		for (i = 0; i < AT_RACE_BUFS; i++) {
 			size_t size = prandom_u32_state(&rnd) % AT_RACE_MAX + 1;
@@ -1150,19 +1189,20 @@ static int at_race_worker(void *data)
 
 			if (IS_ERR(b)) {
 				if (PTR_ERR(b) != -ENOSPC)
-					at_race_error(race, "alloc", size,
-						      PTR_ERR(b));
-				atomic_long_inc(&race->nospace);
+					prt_race_error(&r->race,
+						       "alloc of %zu bytes: %ld",
+						       size, PTR_ERR(b));
+				atomic_long_inc(&r->nospace);
 				continue;
 			}
 			prt_fill(want, size, ++seed);
 			bpa_alloc_copy_to_buffer(alloc, b, 0, want, size);
 			bufs[n] = b;
 			sizes[n++] = size;
-			atomic_long_inc(&race->allocs);
+			atomic_long_inc(&r->allocs);
 		}
 		for (i = 0; i < n; i++)
-			at_verify(race, bufs[i], sizes[i], want, got,
+			at_verify(r, bufs[i], sizes[i], want, got,
 				  seed - n + 1 + i);
 		while (n) {
 			i = prandom_u32_state(&rnd) % n;
@@ -1176,21 +1216,6 @@ static int at_race_worker(void *data)
 out_free:
 	kfree(want);
 	kfree(got);
-	atomic_dec(&race->running);
-	return 0;
-}
-
-static int at_shrink_worker(void *data)
-{
-	struct at_race *race = data;
-
-	while (!at_race_over(race)) {
-		atomic_long_add(prt_shrink(&race->ctx->prs, 4),
-				&race->reclaimed);
-		cond_resched();
-	}
-	atomic_dec(&race->running);
-	return 0;
 }
 
 #define AT_RACE_WORKERS	3
@@ -1203,47 +1228,22 @@ static void bpa_alloc_test_race(struct kunit *test)
 {
 	struct at_ctx *ctx = test->priv;
 	struct bpa_alloc *alloc = at_alloc(test);
-	struct at_worker *workers;
 	struct bpa_alloc_stats st;
-	struct at_race *race;
-	int i, ms;
+	struct at_race *r;
 
-	race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
-	workers = kunit_kcalloc(test, AT_RACE_WORKERS, sizeof(*workers),
-				GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, race);
-	KUNIT_ASSERT_NOT_NULL(test, workers);
-	race->ctx = ctx;
-	race->deadline = jiffies + msecs_to_jiffies(AT_RACE_MS);
-
-	atomic_set(&race->running, AT_RACE_WORKERS + 1);
-	for (i = 0; i < AT_RACE_WORKERS; i++) {
-		workers[i].race = race;
-		workers[i].id = i;
-		if (IS_ERR(prt_kthread_run(test, at_race_worker, &workers[i],
-					   "bpa_alloc_race")))
-			atomic_dec(&race->running);
-	}
-	if (IS_ERR(prt_kthread_run(test, at_shrink_worker, race,
-				   "bpa_alloc_shrink")))
-		atomic_dec(&race->running);
-
-	/* Bounded: the threads stop at the deadline. */
-	for (ms = 0; atomic_read(&race->running); ms += 20) {
-		if (ms == AT_RACE_MS + 60000) {
-			WRITE_ONCE(race->stop, true);
-			KUNIT_FAIL(test, "race threads did not stop");
-		}
-		KUNIT_ASSERT_LT(test, ms, AT_RACE_MS + 120000);
-		msleep(20);
-	}
-	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&race->errors), 0, "%s",
-			    race->first_error);
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->alloc = alloc;
+	prt_race_init(&r->race);
+	ctx->race = &r->race;
+	prt_race_start(test, &r->race, at_race_worker, AT_RACE_WORKERS);
+	prt_race_start_shrinker(test, &r->race, &ctx->prs, AT_RACE_NR_TO_SCAN);
+	prt_race_wait(test, &r->race);
 	kunit_info(test, "%ld buffers, %ld -ENOSPC, %ld pages reclaimed\n",
-		   atomic_long_read(&race->allocs),
-		   atomic_long_read(&race->nospace),
-		   atomic_long_read(&race->reclaimed));
-	KUNIT_EXPECT_GT(test, atomic_long_read(&race->allocs), 0);
+		   atomic_long_read(&r->allocs),
+		   atomic_long_read(&r->nospace),
+		   atomic_long_read(&r->race.reclaimed));
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->allocs), 0);
 
 	/* Exact accounting: nothing allocated, one free buffer, no page used. */
 	at_expect_one_free_buffer(test, alloc);
@@ -1268,13 +1268,15 @@ static struct kunit_case bpa_alloc_test_cases[] = {
 	KUNIT_CASE(bpa_alloc_test_after_close),
 	KUNIT_CASE(bpa_alloc_test_release),
 	KUNIT_CASE(bpa_alloc_test_use_fails),
-	KUNIT_CASE(bpa_alloc_test_new_buf_killable),
+	KUNIT_CASE_PARAM(bpa_alloc_test_new_buf_killable,
+			 prt_kill_lock_gen_params),
 	KUNIT_CASE(bpa_alloc_test_counts),
 	KUNIT_CASE(bpa_alloc_test_vma_rules),
 	KUNIT_CASE(bpa_alloc_test_mmap_rules),
 	KUNIT_CASE(bpa_alloc_test_copy),
 	KUNIT_CASE(bpa_alloc_test_tracepoints),
-	KUNIT_CASE_SLOW(bpa_alloc_test_exhaustive),
+	KUNIT_CASE_PARAM_ATTR(bpa_alloc_test_exhaustive, at_shift_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_SLOW(bpa_alloc_test_race),
 	{}
 };

@@ -33,16 +33,16 @@ MODULE_IMPORT_NS(PAGE_RANGE_NS);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define PR_MAX_MAPS	4
-/* How long each race test runs. */
-#define PR_RACE_MS	1000
-/* How long teardown waits for the test's mm to close a VMA. */
-#define PR_CLOSE_TIMEOUT	(30 * HZ)
 /* How long a call waiting for a lock may take to sleep on it. */
 #define PR_BLOCK_MS	1000
 /* How long a killed call may take to return, the lock still held. */
 #define PR_KILL_MS	2000
 /* How long its thread may take to finish once the lock is released. */
 #define PR_JOIN_TIMEOUT	(30 * HZ)
+/* How long race threads may run past their deadline (twice for a wait). */
+#define PR_RACE_STOP_TIMEOUT	(60 * HZ)
+/* Pages the shrinker thread of a race scans at a time. */
+#define PR_RACE_NR_TO_SCAN	8
 
 struct prt_ctx;
 
@@ -59,8 +59,6 @@ struct prt_map {
 	unsigned long uaddr;
 	size_t len;
 };
-
-struct prt_race;
 
 struct prt_ctx {
 	struct page_range_shrinker prs;
@@ -192,7 +190,7 @@ static struct prt_map *prt_map_new(struct kunit *test, size_t npages)
 static void prt_map_teardown(struct kunit *test, struct prt_map *map)
 {
 	if (map->mapped &&
-	    !wait_for_completion_timeout(&map->closed, PR_CLOSE_TIMEOUT)) {
+	    !wait_for_completion_timeout(&map->closed, PRT_CLOSE_TIMEOUT)) {
 		/* Destroying under a live VMA would leave close a dangling range. */
 		KUNIT_FAIL(test, "VMA at %lx never closed", map->uaddr);
 		return;
@@ -237,8 +235,6 @@ static int prt_test_init(struct kunit *test)
 	return ret;
 }
 
-static void prt_race_stop(struct prt_race *race);
-
 static void prt_test_exit(struct kunit *test)
 {
 	struct prt_ctx *ctx = test->priv;
@@ -247,8 +243,7 @@ static void prt_test_exit(struct kunit *test)
 	if (!ctx || !ctx->ready)
 		return;
 	/* A failed assertion may have left race threads running. */
-	if (ctx->race)
-		prt_race_stop(ctx->race);
+	prt_race_stop(test, ctx->race);
 	/* Likewise a killed call that never returned: it uses a range. */
 	if (!prt_kill_call_join(ctx->kill_call))
 		KUNIT_FAIL(test, "a killed page_range_use() never returned");
@@ -451,6 +446,176 @@ bool prt_kill_call_join(struct prt_kill_call *call)
 	call->finished = wait_for_completion_timeout(&call->done,
 						     2 * PR_JOIN_TIMEOUT);
 	return call->finished;
+}
+
+/* The locks of the killable tests: the owner's mmap lock, the mm_lock. */
+static const bool prt_kill_locks[] = { false, true };
+
+static void prt_kill_lock_desc(const bool *hold_mm_lock, char *desc)
+{
+	strscpy(desc, *hold_mm_lock ? "mm_lock" : "mmap_lock",
+		KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(prt_kill_lock_array, prt_kill_locks, prt_kill_lock_desc);
+
+/* Both suites' killable tests take their rows from here. */
+const void *prt_kill_lock_gen_params(const void *prev, char *desc)
+{
+	return prt_kill_lock_array_gen_params(prev, desc);
+}
+
+bool prt_kill_lock_param(struct kunit *test)
+{
+	return *(const bool *)test->param_value;
+}
+
+/* ---- the race harness ---- */
+
+void prt_race_init(struct prt_race *race)
+{
+	race->deadline = jiffies + msecs_to_jiffies(PRT_RACE_MS);
+	WRITE_ONCE(race->stop, false);
+	atomic_set(&race->errors, 0);
+	/*
+	 * The test's own count: a worker that finishes before the next one
+	 * is started cannot complete all_done too early.
+	 */
+	atomic_set(&race->running, 1);
+	race->starting = true;
+	init_completion(&race->all_done);
+}
+
+void prt_race_error(struct prt_race *race, const char *fmt, ...)
+{
+	va_list args;
+
+	if (atomic_inc_return(&race->errors) != 1)
+		return;
+	va_start(args, fmt);
+	vsnprintf(race->first_error, sizeof(race->first_error), fmt, args);
+	va_end(args);
+}
+
+bool prt_race_over(struct prt_race *race)
+{
+	return time_after(jiffies, race->deadline) ||
+	       atomic_read(&race->errors) || READ_ONCE(race->stop);
+}
+
+static void prt_race_worker_done(struct prt_race *race)
+{
+	/* complete_all(): a wait that timed out may be followed by another. */
+	if (atomic_dec_and_test(&race->running))
+		complete_all(&race->all_done);
+}
+
+/* Drop the test's own count: all_done completes with the last worker. */
+static void prt_race_started(struct prt_race *race)
+{
+	if (race->starting) {
+		race->starting = false;
+		prt_race_worker_done(race);
+	}
+}
+
+static int prt_race_thread(void *data)
+{
+	struct prt_race_worker *w = data;
+
+	w->fn(w);
+	prt_race_worker_done(w->race);
+	return 0;
+}
+
+static void prt_race_run(struct kunit *test, struct prt_race *race,
+			 struct prt_race_worker *w,
+			 void (*fn)(struct prt_race_worker *w), unsigned int id,
+			 const char *name)
+{
+	struct task_struct *task;
+
+	w->race = race;
+	w->fn = fn;
+	w->id = id;
+	atomic_inc(&race->running);
+	task = prt_kthread_run(test, prt_race_thread, w, name);
+	if (IS_ERR(task)) {
+		prt_race_error(race, "kthread_run: %ld", PTR_ERR(task));
+		prt_race_worker_done(race);
+	}
+}
+
+void prt_race_start(struct kunit *test, struct prt_race *race,
+		    void (*fn)(struct prt_race_worker *w), unsigned int n)
+{
+	unsigned int i;
+
+	KUNIT_ASSERT_LE(test, n, PRT_RACE_MAX_WORKERS);
+	for (i = 0; i < n; i++)
+		prt_race_run(test, race, &race->workers[i], fn, i,
+			     "prt_kunit_race");
+}
+
+/* The shrinker thread: scan in a loop until the race is over. */
+static void prt_race_shrink(struct prt_race_worker *w)
+{
+	struct prt_race *race = w->race;
+
+	while (!prt_race_over(race)) {
+		atomic_long_add(prt_shrink(race->prs, race->nr_to_scan),
+				&race->reclaimed);
+		cond_resched();
+	}
+}
+
+void prt_race_start_shrinker(struct kunit *test, struct prt_race *race,
+			     struct page_range_shrinker *prs,
+			     unsigned long nr_to_scan)
+{
+	race->prs = prs;
+	race->nr_to_scan = nr_to_scan;
+	prt_race_run(test, race, &race->shrinker, prt_race_shrink, 0,
+		     "prt_kunit_shrink");
+}
+
+bool prt_race_wait(struct kunit *test, struct prt_race *race)
+{
+	/* Workers stop by themselves at the deadline; this only bounds it. */
+	unsigned long now = jiffies, timeout = PR_RACE_STOP_TIMEOUT;
+	int errors;
+
+	if (time_before(now, race->deadline))
+		timeout += race->deadline - now;
+	prt_race_started(race);
+	if (!wait_for_completion_timeout(&race->all_done, timeout)) {
+		WRITE_ONCE(race->stop, true);
+		KUNIT_FAIL(test, "race threads still ran past the deadline");
+		KUNIT_ASSERT_TRUE_MSG(test,
+				      wait_for_completion_timeout(&race->all_done,
+								  PR_RACE_STOP_TIMEOUT),
+				      "and did not stop when told to");
+	}
+	/* Every worker has finished: more may start, until the deadline. */
+	reinit_completion(&race->all_done);
+	atomic_set(&race->running, 1);
+	race->starting = true;
+
+	errors = atomic_read(&race->errors);
+	if (errors)
+		KUNIT_FAIL(test, "race: %d error(s), the first: %s", errors,
+			   race->first_error);
+	return !errors;
+}
+
+void prt_race_stop(struct kunit *test, struct prt_race *race)
+{
+	if (!race)
+		return;
+	WRITE_ONCE(race->stop, true);
+	prt_race_started(race);
+	if (!wait_for_completion_timeout(&race->all_done, PR_RACE_STOP_TIMEOUT))
+		KUNIT_FAIL(test, "race threads did not stop");
 }
 
 #define PR_EXPECT_STATES(test, range, ...)				\
@@ -1028,7 +1193,7 @@ static void prt_run_owner(struct kunit *test, struct prt_owner *o)
 	KUNIT_EXPECT_TRUE(test, o->data_ok);
 	/* Its exit closes the VMA and drops the last user of the mm. */
 	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&o->map->closed,
-							    PR_CLOSE_TIMEOUT));
+							    PRT_CLOSE_TIMEOUT));
 }
 
 /*
@@ -1185,12 +1350,12 @@ static int prt_kill_use_fn(struct prt_kill_call *call)
 
 /*
  * A fatal signal ends page_range_use()'s wait for a lock that another
- * task holds, @hold_mm_lock choosing the range's mm_lock or its owner's
- * mmap lock: -EINTR, while the lock is still held, with the slot left
- * free and no page kept. The seed slept uninterruptibly there, so that a
- * receiver holding its own mmap lock parked its senders in D state.
+ * task holds, the row choosing the range's mm_lock or its owner's mmap
+ * lock: -EINTR, while the lock is still held, with the slot left free and
+ * no page kept. The seed slept uninterruptibly there, so that a receiver
+ * holding its own mmap lock parked its senders in D state.
  */
-static void prt_test_use_killable(struct kunit *test, bool hold_mm_lock)
+static void page_range_test_use_killable(struct kunit *test)
 {
 	struct page_range_shrinker *prs = prt_prs(test);
 	struct prt_ctx *ctx = test->priv;
@@ -1206,7 +1371,7 @@ static void prt_test_use_killable(struct kunit *test, bool hold_mm_lock)
 	KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
 
 	call->range = range;
-	call->hold_mm_lock = hold_mm_lock;
+	call->hold_mm_lock = prt_kill_lock_param(test);
 	call->fn = prt_kill_use_fn;
 	call->arg = 1;
 	ctx->kill_call = call;
@@ -1233,155 +1398,43 @@ static void prt_test_use_killable(struct kunit *test, bool hold_mm_lock)
 	page_range_stop_using(range, 0, 2);
 }
 
-static void page_range_test_use_killable_mmap_lock(struct kunit *test)
-{
-	prt_test_use_killable(test, false);
-}
-
-static void page_range_test_use_killable_mm_lock(struct kunit *test)
-{
-	prt_test_use_killable(test, true);
-}
-
 /* ---- races ---- */
 
-struct prt_race {
+/* A race over one mapping's range: what its workers share. */
+struct prt_range_race {
+	struct prt_race race;
 	struct page_range *range;
-	struct page_range_shrinker *prs;
 	unsigned long uaddr;
 	size_t npages;
-	unsigned long deadline;
-	atomic_t errors;
-	atomic_long_t iterations;
-	atomic_long_t reclaimed;
-	atomic_t running;
-	bool stop;
-	struct completion all_done;
-	char first_error[96];
-};
-
-struct prt_worker {
-	struct prt_race *race;
-	unsigned int id;
+	/* of prt_use_use_worker(), set before each round's workers start */
 	u32 round;
+	atomic_long_t iterations;
 };
 
-static __printf(2, 3) void prt_race_error(struct prt_race *race,
-					  const char *fmt, ...)
+static struct prt_range_race *prt_worker_race(struct prt_race_worker *w)
 {
-	va_list args;
-
-	if (atomic_inc_return(&race->errors) != 1)
-		return;
-	va_start(args, fmt);
-	vsnprintf(race->first_error, sizeof(race->first_error), fmt, args);
-	va_end(args);
-}
-
-static bool prt_race_over(struct prt_race *race)
-{
-	return time_after(jiffies, race->deadline) ||
-	       atomic_read(&race->errors) || READ_ONCE(race->stop);
-}
-
-/* Stop the race's threads and wait until none runs. */
-static void prt_race_stop(struct prt_race *race)
-{
-	int ms;
-
-	WRITE_ONCE(race->stop, true);
-	for (ms = 0; atomic_read(&race->running) && ms < 60000; ms += 20)
-		msleep(20);
-}
-
-static void prt_worker_done(struct prt_race *race)
-{
-	if (atomic_dec_and_test(&race->running))
-		complete(&race->all_done);
-}
-
-/* Start @n workers running @fn; prt_race_wait() waits for all of them. */
-static void prt_race_start(struct kunit *test, struct prt_race *race,
-			   int (*fn)(void *), struct prt_worker *workers, int n)
-{
-	int i;
-
-	init_completion(&race->all_done);
-	atomic_set(&race->running, n);
-	for (i = 0; i < n; i++) {
-		struct task_struct *task;
-
-		workers[i].race = race;
-		workers[i].id = i;
-		task = prt_kthread_run(test, fn, &workers[i], "prt_kunit_race");
-		if (IS_ERR(task)) {
-			prt_race_error(race, "kthread_run: %ld", PTR_ERR(task));
-			prt_worker_done(race);
-		}
-	}
-}
-
-static void prt_race_wait(struct kunit *test, struct prt_race *race)
-{
-	/* Workers stop by themselves at the deadline; this only bounds it. */
-	unsigned long timeout = msecs_to_jiffies(PR_RACE_MS) + 60 * HZ;
-
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&race->all_done,
-							    timeout));
-	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&race->errors), 0, "%s",
-			    race->first_error);
+	return container_of(w->race, struct prt_range_race, race);
 }
 
 /*
  * The race state outlives the test thread if an assertion ends it early:
  * the exit fixture stops the threads before freeing anything.
  */
-static struct prt_race *prt_race_new(struct kunit *test, struct prt_map *map)
+static struct prt_range_race *prt_range_race_new(struct kunit *test,
+						 struct prt_map *map)
 {
 	struct prt_ctx *ctx = test->priv;
-	struct prt_race *race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+	struct prt_range_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 
-	KUNIT_ASSERT_NOT_NULL(test, race);
-	ctx->race = race;
-	race->prs = prt_prs(test);
+	KUNIT_ASSERT_NOT_NULL(test, r);
 	if (map) {
-		race->range = &map->range;
-		race->uaddr = map->uaddr;
-		race->npages = page_range_num_pages(&map->range);
+		r->range = &map->range;
+		r->uaddr = map->uaddr;
+		r->npages = page_range_num_pages(&map->range);
 	}
-	race->deadline = jiffies + msecs_to_jiffies(PR_RACE_MS);
-	init_completion(&race->all_done);
-	return race;
-}
-
-/* Shrinker thread: scan in a loop until the race is over. */
-static int prt_shrink_worker(void *data)
-{
-	struct prt_worker *w = data;
-	struct prt_race *race = w->race;
-
-	while (!prt_race_over(race)) {
-		atomic_long_add(prt_shrink(race->prs, 8), &race->reclaimed);
-		cond_resched();
-	}
-	prt_worker_done(race);
-	return 0;
-}
-
-/* Start the shrinker thread, counted as one more running worker. */
-static void prt_race_start_shrinker(struct kunit *test, struct prt_race *race,
-				    struct prt_worker *shrinker)
-{
-	struct task_struct *task;
-
-	atomic_inc(&race->running);
-	shrinker->race = race;
-	task = prt_kthread_run(test, prt_shrink_worker, shrinker,
-			       "prt_kunit_shrink");
-	if (IS_ERR(task)) {
-		prt_worker_done(race);
-		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(task));
-	}
+	prt_race_init(&r->race);
+	ctx->race = &r->race;
+	return r;
 }
 
 /* One round of an owner thread: map, use, stop some pages, exit. */
@@ -1415,21 +1468,22 @@ static u64 prt_mark(unsigned int id, u32 round, size_t page)
 }
 
 /* Check one mark through the kernel accessor and through the user view. */
-static bool prt_check_mark(struct prt_race *race, size_t page, unsigned int id,
-			   u64 want)
+static bool prt_check_mark(struct prt_range_race *r, size_t page,
+			   unsigned int id, u64 want)
 {
 	size_t off = page * PAGE_SIZE + id * sizeof(u64);
 	u64 got = 0, ugot = 0;
 
-	if (page_range_read(race->range, off, &got, sizeof(got)) ||
-	    got != want) {
-		prt_race_error(race, "page %zu worker %u: read %llx want %llx",
+	if (page_range_read(r->range, off, &got, sizeof(got)) || got != want) {
+		prt_race_error(&r->race,
+			       "page %zu worker %u: read %llx want %llx",
 			       page, id, got, want);
 		return false;
 	}
-	if (!prt_user_read(race->uaddr + off, &ugot, sizeof(ugot)) ||
+	if (!prt_user_read(r->uaddr + off, &ugot, sizeof(ugot)) ||
 	    ugot != want) {
-		prt_race_error(race, "page %zu worker %u: user saw %llx want %llx",
+		prt_race_error(&r->race,
+			       "page %zu worker %u: user saw %llx want %llx",
 			       page, id, ugot, want);
 		return false;
 	}
@@ -1437,9 +1491,9 @@ static bool prt_check_mark(struct prt_race *race, size_t page, unsigned int id,
 }
 
 /* Borrow the range's mm so that the worker can read the user mapping. */
-static struct mm_struct *prt_worker_use_mm(struct prt_race *race)
+static struct mm_struct *prt_worker_use_mm(struct prt_range_race *r)
 {
-	struct mm_struct *mm = race->range->mm;
+	struct mm_struct *mm = r->range->mm;
 
 	if (!mmget_not_zero(mm))
 		return NULL;
@@ -1454,40 +1508,36 @@ static void prt_worker_unuse_mm(struct mm_struct *mm)
 }
 
 /* use vs use: every worker uses all pages at once and marks each. */
-static int prt_use_use_worker(void *data)
+static void prt_use_use_worker(struct prt_race_worker *w)
 {
-	struct prt_worker *w = data;
-	struct prt_race *race = w->race;
-	struct mm_struct *mm = prt_worker_use_mm(race);
+	struct prt_range_race *r = prt_worker_race(w);
+	struct mm_struct *mm = prt_worker_use_mm(r);
 	size_t i;
 	int ret;
 
 	if (!mm) {
-		prt_race_error(race, "mm gone");
-		goto out;
+		prt_race_error(&r->race, "mm gone");
+		return;
 	}
-	ret = page_range_use(race->range, 0, race->npages);
+	ret = page_range_use(r->range, 0, r->npages);
 	if (ret) {
-		prt_race_error(race, "use: %d", ret);
+		prt_race_error(&r->race, "use: %d", ret);
 		goto unuse;
 	}
-	for (i = 0; i < race->npages; i++) {
-		u64 mark = prt_mark(w->id, w->round, i);
+	for (i = 0; i < r->npages; i++) {
+		u64 mark = prt_mark(w->id, r->round, i);
 
-		if (page_range_write(race->range,
+		if (page_range_write(r->range,
 				     i * PAGE_SIZE + w->id * sizeof(u64),
 				     &mark, sizeof(mark))) {
-			prt_race_error(race, "write page %zu", i);
+			prt_race_error(&r->race, "write page %zu", i);
 			break;
 		}
-		if (!prt_check_mark(race, i, w->id, mark))
+		if (!prt_check_mark(r, i, w->id, mark))
 			break;
 	}
 unuse:
 	prt_worker_unuse_mm(mm);
-out:
-	prt_worker_done(race);
-	return 0;
 }
 
 #define PR_USE_USE_WORKERS	3
@@ -1500,39 +1550,36 @@ out:
 static void page_range_test_race_use_use(struct kunit *test)
 {
 	struct page_range_shrinker *prs = prt_prs(test);
-	struct prt_worker workers[PR_USE_USE_WORKERS] = {};
 	struct prt_map *map = prt_map_new(test, 8);
-	struct prt_race *race;
+	struct prt_range_race *r;
 	u32 round;
 	size_t i;
 	int j;
 
-	race = prt_race_new(test, map);
-	for (round = 0; !prt_race_over(race); round++) {
-		for (j = 0; j < PR_USE_USE_WORKERS; j++)
-			workers[j].round = round;
-		prt_race_start(test, race, prt_use_use_worker, workers,
+	r = prt_range_race_new(test, map);
+	for (round = 0; !prt_race_over(&r->race); round++) {
+		r->round = round;
+		prt_race_start(test, &r->race, prt_use_use_worker,
 			       PR_USE_USE_WORKERS);
-		prt_race_wait(test, race);
-		if (atomic_read(&race->errors))
+		if (!prt_race_wait(test, &r->race))
 			break;
 
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs),
-				race->npages);
-		for (i = 0; i < race->npages; i++) {
-			KUNIT_ASSERT_EQ(test, page_range_get_state(race->range, i),
+				r->npages);
+		for (i = 0; i < r->npages; i++) {
+			KUNIT_ASSERT_EQ(test, page_range_get_state(r->range, i),
 					PAGE_RANGE_USED);
 			for (j = 0; j < PR_USE_USE_WORKERS; j++) {
 				u64 mark = prt_mark(j, round, i);
 
 				KUNIT_ASSERT_TRUE(test,
-						  prt_check_mark(race, i, j, mark));
+						  prt_check_mark(r, i, j, mark));
 			}
 		}
-		page_range_stop_using(race->range, 0, race->npages);
+		page_range_stop_using(r->range, 0, r->npages);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_count(prs),
-				race->npages);
-		KUNIT_ASSERT_EQ(test, prt_shrink_all(prs), race->npages);
+				r->npages);
+		KUNIT_ASSERT_EQ(test, prt_shrink_all(prs), r->npages);
 		KUNIT_ASSERT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 	}
 	kunit_info(test, "%u rounds\n", round);
@@ -1550,11 +1597,10 @@ static void page_range_test_race_use_use(struct kunit *test)
  * user mapping and stops using them. All workers also use and stop a shared
  * set of pages without touching their data, which is allowed to race.
  */
-static int prt_use_stop_worker(void *data)
+static void prt_use_stop_worker(struct prt_race_worker *w)
 {
-	struct prt_worker *w = data;
-	struct prt_race *race = w->race;
-	struct mm_struct *mm = prt_worker_use_mm(race);
+	struct prt_range_race *r = prt_worker_race(w);
+	struct mm_struct *mm = prt_worker_use_mm(r);
 	size_t first = PR_SHARED_PAGES + w->id * PR_PAGES_PER_WORKER;
 	size_t last = first + PR_PAGES_PER_WORKER;
 	u32 iter = 0;
@@ -1562,79 +1608,75 @@ static int prt_use_stop_worker(void *data)
 	int ret;
 
 	if (!mm) {
-		prt_race_error(race, "mm gone");
-		goto out;
+		prt_race_error(&r->race, "mm gone");
+		return;
 	}
-	while (!prt_race_over(race)) {
-		ret = page_range_use(race->range, first, last);
+	while (!prt_race_over(&r->race)) {
+		ret = page_range_use(r->range, first, last);
 		if (ret) {
-			prt_race_error(race, "use own: %d", ret);
+			prt_race_error(&r->race, "use own: %d", ret);
 			break;
 		}
 		for (i = first; i < last; i++) {
 			u64 old = 0, mark = prt_mark(w->id, iter + 1, i);
 			size_t off = i * PAGE_SIZE + w->id * sizeof(u64);
 
-			page_range_read(race->range, off, &old, sizeof(old));
+			page_range_read(r->range, off, &old, sizeof(old));
 			if (old && old != prt_mark(w->id, iter, i)) {
-				prt_race_error(race, "page %zu: found %llx", i,
-					       old);
+				prt_race_error(&r->race, "page %zu: found %llx",
+					       i, old);
 				break;
 			}
-			page_range_write(race->range, off, &mark, sizeof(mark));
-			if (!prt_check_mark(race, i, w->id, mark))
+			page_range_write(r->range, off, &mark, sizeof(mark));
+			if (!prt_check_mark(r, i, w->id, mark))
 				break;
 		}
 		iter++;
-		page_range_stop_using(race->range, first, last);
+		page_range_stop_using(r->range, first, last);
 
-		ret = page_range_use(race->range, 0, PR_SHARED_PAGES);
+		ret = page_range_use(r->range, 0, PR_SHARED_PAGES);
 		if (ret) {
-			prt_race_error(race, "use shared: %d", ret);
+			prt_race_error(&r->race, "use shared: %d", ret);
 			break;
 		}
-		page_range_stop_using(race->range, w->id % PR_SHARED_PAGES,
+		page_range_stop_using(r->range, w->id % PR_SHARED_PAGES,
 				      PR_SHARED_PAGES);
-		atomic_long_inc(&race->iterations);
+		atomic_long_inc(&r->iterations);
 		cond_resched();
 	}
 	prt_worker_unuse_mm(mm);
-out:
-	prt_worker_done(race);
-	return 0;
 }
 
 static void page_range_test_race_use_stop_shrink(struct kunit *test)
 {
 	struct page_range_shrinker *prs = prt_prs(test);
-	struct prt_worker workers[PR_USE_STOP_WORKERS + 1] = {};
+	struct prt_range_race *r;
 	struct prt_map *map;
-	struct prt_race *race;
 	size_t i, present = 0;
 
 	map = prt_map_new(test, PR_SHARED_PAGES +
 			 PR_USE_STOP_WORKERS * PR_PAGES_PER_WORKER);
-	race = prt_race_new(test, map);
-	prt_race_start(test, race, prt_use_stop_worker, workers,
+	r = prt_range_race_new(test, map);
+	prt_race_start(test, &r->race, prt_use_stop_worker,
 		       PR_USE_STOP_WORKERS);
-	prt_race_start_shrinker(test, race, &workers[PR_USE_STOP_WORKERS]);
-	prt_race_wait(test, race);
+	prt_race_start_shrinker(test, &r->race, prs, PR_RACE_NR_TO_SCAN);
+	prt_race_wait(test, &r->race);
 	kunit_info(test, "%ld iterations, %ld pages reclaimed while racing\n",
-		   atomic_long_read(&race->iterations),
-		   atomic_long_read(&race->reclaimed));
+		   atomic_long_read(&r->iterations),
+		   atomic_long_read(&r->race.reclaimed));
 
 	/* Exact accounting: every present page is counted once. */
-	for (i = 0; i < race->npages; i++)
-		if (page_range_get_state(race->range, i) != PAGE_RANGE_FREE)
+	for (i = 0; i < r->npages; i++)
+		if (page_range_get_state(r->range, i) != PAGE_RANGE_FREE)
 			present++;
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), present);
 	/* The running counts survived the race too. */
-	prt_expect_counts(test, race->range, "after the race");
-	page_range_stop_using(race->range, 0, race->npages);
+	prt_expect_counts(test, r->range, "after the race");
+	page_range_stop_using(r->range, 0, r->npages);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), present);
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), present);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
-	KUNIT_EXPECT_GT(test, atomic_long_read(&race->iterations), 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->iterations), 0);
 }
 
 /*
@@ -1645,13 +1687,12 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 static void page_range_test_race_destroy_shrink(struct kunit *test)
 {
 	struct page_range_shrinker *prs = prt_prs(test);
-	struct prt_worker shrinker = {};
-	struct prt_race *race;
-	unsigned int rounds = 0;
 	struct prt_owner o = { .npages = 16, .nstop = 16 };
+	unsigned int rounds = 0;
+	struct prt_race *race;
 
-	race = prt_race_new(test, NULL);
-	prt_race_start_shrinker(test, race, &shrinker);
+	race = &prt_range_race_new(test, NULL)->race;
+	prt_race_start_shrinker(test, race, prs, PR_RACE_NR_TO_SCAN);
 
 	while (!prt_race_over(race)) {
 		/* The owner thread's exit closes the VMA; its mm is gone. */
@@ -1673,13 +1714,12 @@ static void page_range_test_race_destroy_shrink(struct kunit *test)
 static void page_range_test_race_mmput_shrink(struct kunit *test)
 {
 	struct page_range_shrinker *prs = prt_prs(test);
-	struct prt_worker shrinker = {};
-	struct prt_race *race;
-	unsigned int rounds = 0;
 	struct prt_owner o = { .npages = 16, .nstop = 12 };
+	unsigned int rounds = 0;
+	struct prt_race *race;
 
-	race = prt_race_new(test, NULL);
-	prt_race_start_shrinker(test, race, &shrinker);
+	race = &prt_range_race_new(test, NULL)->race;
+	prt_race_start_shrinker(test, race, prs, PR_RACE_NR_TO_SCAN);
 
 	while (!prt_race_over(race)) {
 		size_t i, present = 0;
@@ -1724,8 +1764,7 @@ static struct kunit_case page_range_test_cases[] = {
 	KUNIT_CASE(page_range_test_owner_exit),
 	KUNIT_CASE(page_range_test_destroy),
 	KUNIT_CASE(page_range_test_counts),
-	KUNIT_CASE(page_range_test_use_killable_mmap_lock),
-	KUNIT_CASE(page_range_test_use_killable_mm_lock),
+	KUNIT_CASE_PARAM(page_range_test_use_killable, prt_kill_lock_gen_params),
 	KUNIT_CASE_SLOW(page_range_test_race_use_use),
 	KUNIT_CASE_SLOW(page_range_test_race_use_stop_shrink),
 	KUNIT_CASE_SLOW(page_range_test_race_destroy_shrink),
