@@ -364,10 +364,25 @@ static int prt_kill_call_fn(void *data)
 
 static void prt_kill_lock(struct prt_kill_call *call)
 {
-	if (call->hold_mm_lock)
+	struct mm_struct *mm = call->range->mm;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+
+	if (call->hold_mm_lock) {
 		mutex_lock(&call->range->mm_lock);
-	else
-		mmap_write_lock(call->range->mm);
+		return;
+	}
+	mmap_write_lock(mm);
+	vma_iter_init(&vmi, mm, 0);
+	/*
+	 * As a writer that changes the VMAs (mprotect(), munmap()) does,
+	 * write-lock them too: built in, the driver tries the per-VMA lock
+	 * first, which the mmap lock alone does not hold off, and falls
+	 * back to the mmap lock when the VMA is write-locked. The VMA locks
+	 * go with mmap_write_unlock().
+	 */
+	for_each_vma(vmi, vma)
+		vma_start_write(vma);
 }
 
 static void prt_kill_unlock(struct prt_kill_call *call)
