@@ -12,7 +12,8 @@
 #   make kunit-x86_64 KUnit on x86_64 under QEMU (modules, clang)
 #   make static       checkpatch, kernel-doc, sparse, W=1, out-of-tree build
 #   make fault        the fault injection run in the x86_64 VM
-#   make kcsan        build the KCSAN kernel and run the races on it
+#   make kcsan        KUnit on the x86_64 KCSAN kernel with kunit.py, then the
+#                     userspace stress tests on the same kernel
 #   make bench        build the benchmark kernel, run the benchmarks against
 #                     upstream binder in one boot: build/bench/results.txt
 #   make soak DURATION=seconds
@@ -47,7 +48,7 @@ check:
 
 demo: vm-kernel
 	scripts/build-user.sh
-	PR_VM_DEMO=1 PR_VM_KUNIT_MODULES= PR_VM_SUITE=demo \
+	PR_VM_DEMO=1 PR_VM_KUNIT_MODULE= PR_VM_SUITE=demo \
 		PR_VM_TESTS=$(PR_BUILD)/demo scripts/vm-run.sh
 
 kunit: kunit-x86_64 kunit-uml
@@ -72,9 +73,6 @@ fault: vm-kernel user
 	scripts/fault-run.sh
 
 kcsan: deps user
-	scripts/kernel-src.sh
-	PR_VM_KBUILD=$(PR_BUILD)/x86_64-kcsan scripts/vm-kernel.sh \
-		$(CURDIR)/configs/kcsan.config
 	scripts/kcsan-run.sh
 
 bench: deps

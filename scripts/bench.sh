@@ -39,7 +39,7 @@ main() {
 	chmod 644 "$guest/bpr_bench.bin"
 	install -m 755 "$PR_ROOT/bench/bench-guest.sh" "$guest/run"
 
-	PR_VM_KBUILD=$kbuild PR_VM_DEMO=1 PR_VM_MODULES= PR_VM_KUNIT_MODULES= \
+	PR_VM_KBUILD=$kbuild PR_VM_DEMO=1 PR_VM_MODULES= PR_VM_KUNIT_MODULE= \
 		PR_VM_SUITE=bench PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
 		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
 		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output.txt"

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything "make check" does: install what is missing, build the x86_64
-# kernel (clang, module =m, KASAN) and the UML kernel (gcc, built-in), run
-# the KUnit suites on both and the userspace tests and the fuzzer in the
-# x86_64 VM, the fault injection run, then the KCSAN kernel and its VM,
-# the static checks, and print the totals as one line "N passed, N failed".
+# kernel (clang, module =m, KASAN), run the KUnit module, the userspace
+# tests and the fuzzer in its VM and the fault injection run; run the KUnit
+# suites with kunit.py on UML (gcc, built in) and on the x86_64 KCSAN
+# kernel, and the userspace stress tests on that kernel; the static
+# checks; print the totals as one line "N passed, N failed".
 # Exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -38,9 +39,7 @@ step "user tests" "$PR_ROOT/scripts/build-user.sh"
 step "x86_64 VM" env PR_VM_TESTS="$PR_BUILD/user" "$PR_ROOT/scripts/vm-run.sh"
 step "fault VM" "$PR_ROOT/scripts/fault-run.sh"
 step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
-step "KCSAN kernel" env PR_VM_KBUILD="$PR_BUILD/x86_64-kcsan" \
-	"$PR_ROOT/scripts/vm-kernel.sh" "$PR_ROOT/configs/kcsan.config"
-step "KCSAN VM" "$PR_ROOT/scripts/kcsan-run.sh"
+step "KCSAN" "$PR_ROOT/scripts/kcsan-run.sh"
 step "static" "$PR_ROOT/scripts/static-checks.sh"
 
 passed=0

@@ -52,3 +52,11 @@ pr_result() {
 pr_now() {
 	date +%s
 }
+
+# Kernel arguments of every test boot: a warning, an oops, a KASAN report
+# (kasan.fault=panic, on the KASAN kernels), a hung task, a soft lockup or
+# an RCU stall panics the kernel, and a panic ends the VM at once. The test
+# runs then see a crash; scripts/log-scan.sh is left with the reports that
+# do not panic (lockdep, KCSAN, "BUG: sleeping function called ...",
+# kmemleak).
+PR_PANIC_ARGS="panic=-1 panic_on_warn=1 oops=panic hung_task_panic=1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"

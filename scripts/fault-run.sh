@@ -16,5 +16,5 @@ cp "$PR_ROOT/tests/fault/fault-inject.sh" "$dir/"
 cp "$PR_BUILD/user/bpr_fuzz" "$PR_BUILD/user/bpr_test" "$dir/bin/"
 
 PR_VM_SUITE=fault-x86_64 PR_VM_USER_SUITE=fault PR_VM_TESTS=$dir \
-PR_VM_KUNIT_MODULES= PR_VM_FILES=$PR_SUBDIR/tests/binder_page_range_kunit.ko \
+PR_VM_KUNIT_MODULE= PR_VM_FILES=$PR_SUBDIR/tests/binder_page_range_kunit.ko \
 	exec "$PR_ROOT/scripts/vm-run.sh"

@@ -15,7 +15,7 @@ mkdir -p "$dir/bin"
 cp "$PR_ROOT/tests/soak/soak.sh" "$dir/"
 cp "$PR_BUILD/user/bpr_fuzz" "$PR_BUILD/user/bpr_test" "$dir/bin/"
 
-PR_VM_SUITE=soak PR_VM_USER_SUITE=soak PR_VM_TESTS=$dir PR_VM_KUNIT_MODULES= \
+PR_VM_SUITE=soak PR_VM_USER_SUITE=soak PR_VM_TESTS=$dir PR_VM_KUNIT_MODULE= \
 PR_VM_APPEND="SOAK_SECONDS=$duration" PR_VM_TIMEOUT=$((duration + 900)) \
 PR_RESULTS=$PR_BUILD/soak-results PR_VM_LIVE=1 \
 	exec "$PR_ROOT/scripts/vm-run.sh"

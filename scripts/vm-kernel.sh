@@ -3,7 +3,8 @@
 #
 # Build the x86_64 kernel (bzImage) and modules for the QEMU VM in
 # $PR_BUILD/x86_64 (PR_VM_KBUILD), from configs/vm.config, then
-# configs/x86_64.config (PR_VM_CONFIG names another, such as bench.config),
+# configs/debug.config and configs/x86_64.config (PR_VM_CONFIG names
+# others, such as bench.config),
 # plus any EXTRA_FRAGMENT files (e.g. one that adds
 # CONFIG_KUNIT_EXAMPLE_TEST=m for a trial run).
 #
@@ -30,7 +31,11 @@ main() {
 	[ -n "${PR_VM_GCC:-}" ] && cc=("${PR_X86_GCC[@]}")
 	makeargs=(-C "$PR_KSRC" O="$out" ARCH=x86_64 "${cc[@]}")
 
-	fragments=("$PR_ROOT/configs/vm.config" "$PR_ROOT/configs/${PR_VM_CONFIG:-x86_64.config}" "$@")
+	fragments=("$PR_ROOT/configs/vm.config")
+	for f in ${PR_VM_CONFIG:-debug.config x86_64.config}; do
+		fragments+=("$PR_ROOT/configs/$f")
+	done
+	fragments+=("$@")
 	for f in "${fragments[@]}"; do
 		[ -f "$f" ] || pr_die "config fragment $f not found"
 	done

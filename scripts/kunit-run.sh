@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the KUnit suites with the kernel's own tools/testing/kunit/kunit.py,
+# which configures and builds the kernel in $PR_BUILD/SUITE (the driver and
+# its tests built in, from tests/.kunitconfig plus the KUNIT.PY_ARGS),
+# boots it and parses the KTAP. Records the suite's totals with pr_result;
+# a kernel report in the log (scripts/log-scan.sh) counts as one failure.
+#
+# usage: kunit-run.sh SUITE [KUNIT.PY_ARGS...]
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+suite=$1
+shift
+out=${PR_KUNIT_BUILD:-$PR_BUILD/$suite}
+log=$PR_BUILD/logs/$suite.log
+mkdir -p "$out" "$PR_BUILD/logs"
+"$PR_ROOT/scripts/kernel-src.sh"
+start=$(pr_now)
+
+# One kernel build at a time, and the driver's files in the tree must not
+# change under another build: refresh them under the lock too.
+set +e
+(
+	exec 9>"$PR_BUILD/.build.lock"
+	flock 9
+	"$PR_ROOT/scripts/place-in-tree.sh" &&
+	cd "$PR_KSRC" &&
+	python3 tools/testing/kunit/kunit.py run \
+		--kunitconfig="$PR_SUBDIR/tests" --build_dir="$out" \
+		--jobs="$PR_JOBS" --timeout=900 "$@"
+) > "$log.summary" 2>&1
+rc=$?
+set -e
+cat "$log.summary"
+cp "$out/test.log" "$log" 2>/dev/null || : > "$log"
+pr_log "$suite: $(($(pr_now) - start)) s"
+
+# "Testing complete. Ran N tests: passed: P, failed: F, crashed: C, ...":
+# kunit.py leaves out the counts that are zero.
+line=$(grep -a 'Testing complete' "$log.summary" | tail -1 || true)
+count() {
+	sed -nE "s/.*[ ,]$1: ([0-9]+).*/\\1/p" <<< "$line" | grep . || echo 0
+}
+passed=$(count passed)
+failed=$(($(count failed) + $(count crashed)))
+# kunit.py exits non-zero on build errors and empty runs too.
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] || [ "$passed" -eq 0 ]; then
+	failed=$((failed + 1))
+fi
+if ! "$PR_ROOT/scripts/log-scan.sh" "$log"; then
+	pr_log "$suite: the kernel log has reports (see $log)"
+	failed=$((failed + 1))
+fi
+pr_result "$suite" "$passed" "$failed"
+[ "$failed" -eq 0 ]
