@@ -469,7 +469,7 @@ static struct bpa_buffer *bpa_place_buffer(struct bpa_alloc *alloc,
  */
 struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 				     size_t offsets_size, size_t extra_size,
-				   bool is_async)
+				     bool is_async)
 {
 	struct bpa_request req = {
 		.data_size = data_size,
@@ -620,7 +620,7 @@ static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
  */
 int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,
 				  struct bpa_buffer *buffer, size_t offset,
-				 const void __user *from, size_t bytes)
+				  const void __user *from, size_t bytes)
 {
 	size_t off;
 	int ret;
@@ -673,7 +673,7 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_copy_to_buffer, PAGE_RANGE_NS);
  */
 int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
 			       struct bpa_buffer *buffer, size_t offset,
-			      size_t bytes)
+			       size_t bytes)
 {
 	size_t off;
 	int ret;

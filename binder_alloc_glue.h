@@ -151,7 +151,7 @@ void bpa_alloc_release(struct bpa_alloc *alloc);
 
 struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 				     size_t offsets_size, size_t extra_size,
-				   bool is_async);
+				     bool is_async);
 void bpa_alloc_free_buf(struct bpa_alloc *alloc, struct bpa_buffer *buffer);
 struct bpa_buffer *bpa_alloc_prepare_to_free(struct bpa_alloc *alloc,
 					     unsigned long user_ptr);
@@ -159,12 +159,12 @@ size_t bpa_buffer_size(struct bpa_alloc *alloc, struct bpa_buffer *buffer);
 
 int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,
 				  struct bpa_buffer *buffer, size_t offset,
-				 const void __user *from, size_t bytes);
+				  const void __user *from, size_t bytes);
 int bpa_alloc_copy_to_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 			     size_t offset, const void *from, size_t bytes);
 int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
 			       struct bpa_buffer *buffer, size_t offset,
-			      size_t bytes);
+			       size_t bytes);
 
 void bpa_alloc_get_stats(struct bpa_alloc *alloc, struct bpa_alloc_stats *stats);
 size_t bpa_alloc_area_size(struct bpa_alloc *alloc);

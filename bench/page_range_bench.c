@@ -115,7 +115,7 @@ static int prb_pr_copy(struct file *file, void *buf, size_t offset,
 		       const void *src, size_t len)
 {
 	return bpa_alloc_copy_to_buffer(file->private_data, buf, offset, src,
-				       len);
+					len);
 }
 
 static unsigned long prb_pr_shrink(unsigned long nr)

@@ -661,10 +661,10 @@ static void bpa_alloc_test_counts(struct kunit *test)
 	/* Refused: too large for the area, too large for the async half. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc,
 							alloc->buffer_size, 0,
-						       0, false)), -ENOSPC);
+							0, false)), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc,
 							alloc->buffer_size / 2,
-						       0, 0, true)), -ENOSPC);
+							0, 0, true)), -ENOSPC);
 	at_expect_counts(test, alloc, "refused");
 
 	/* Freed by userspace, once released to it. */
@@ -841,7 +841,7 @@ static void bpa_alloc_test_nospace_and_overflow(struct kunit *test)
 							false)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, SIZE_MAX / 2,
 							SIZE_MAX / 2, 16,
-						       false)), -EINVAL);
+							false)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(bpa_alloc_new_buf(alloc, 8, 8,
 							SIZE_MAX - 4, false)),
 			-EINVAL);
@@ -1185,7 +1185,7 @@ static void at_race_worker(struct prt_race_worker *w)
 		for (i = 0; i < AT_RACE_BUFS; i++) {
 			size_t size = prandom_u32_state(&rnd) % AT_RACE_MAX + 1;
 			struct bpa_buffer *b = bpa_alloc_new_buf(alloc, size, 0,
-							       0, i & 1);
+								 0, i & 1);
 
 			if (IS_ERR(b)) {
 				if (PTR_ERR(b) != -ENOSPC)

@@ -824,8 +824,8 @@ static void page_range_test_use_batches(struct kunit *test)
 				present ? PAGE_RANGE_USED : PAGE_RANGE_FREE);
 		if (!present) {
 			KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr +
-							      i * PAGE_SIZE,
-							      got, 1));
+							       i * PAGE_SIZE,
+							       got, 1));
 			continue;
 		}
 		KUNIT_ASSERT_TRUE(test, prt_user_read(map->uaddr + i * PAGE_SIZE,
@@ -1670,7 +1670,7 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 	size_t i, present = 0;
 
 	map = prt_map_new(test, PR_SHARED_PAGES +
-			 PR_USE_STOP_WORKERS * PR_PAGES_PER_WORKER);
+			  PR_USE_STOP_WORKERS * PR_PAGES_PER_WORKER);
 	r = prt_range_race_new(test, map);
 	prt_race_start(test, &r->race, prt_use_stop_worker,
 		       PR_USE_STOP_WORKERS);
