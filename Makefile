@@ -10,6 +10,7 @@
 #                     build the module for the running kernel
 #   make kunit-uml    KUnit on UML (built-in, gcc, lockdep + KASAN)
 #   make kunit-x86_64 KUnit on x86_64 under QEMU (modules, clang)
+#   make kunit-min    kunit.py on x86_64 with tests/.kunitconfig alone
 #   make static       checkpatch, kernel-doc, sparse, W=1, out-of-tree build
 #   make fault        the fault injection run in the x86_64 VM
 #   make kcsan        KUnit on the x86_64 KCSAN kernel with kunit.py, then the
@@ -30,7 +31,7 @@ KDIR ?=
 DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
-.PHONY: all module check demo kunit kunit-uml kunit-x86_64 vm-kernel static \
+.PHONY: all module check demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
 	fault kcsan soak bench user in-tree deps clean distclean
 
 all: module
@@ -51,10 +52,13 @@ demo: vm-kernel
 	PR_VM_DEMO=1 PR_VM_KUNIT_MODULE= PR_VM_SUITE=demo \
 		PR_VM_TESTS=$(PR_BUILD)/demo scripts/vm-run.sh
 
-kunit: kunit-x86_64 kunit-uml
+kunit: kunit-x86_64 kunit-uml kunit-min
 
 kunit-uml: deps
 	scripts/kunit-uml.sh
+
+kunit-min: deps
+	scripts/kunit-min.sh
 
 kunit-x86_64: vm-kernel
 	scripts/vm-run.sh

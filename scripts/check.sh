@@ -4,8 +4,8 @@
 # Everything "make check" does: install what is missing, build the x86_64
 # kernel (clang, module =m, KASAN), run the KUnit module, the userspace
 # tests and the fuzzer in its VM and the fault injection run; run the KUnit
-# suites with kunit.py on UML (gcc, built in) and on the x86_64 KCSAN
-# kernel, and the userspace stress tests on that kernel; the static
+# suites with kunit.py on UML (gcc, built in), on kunit.py's minimal
+# x86_64 config and on the x86_64 KCSAN kernel, and the userspace stress tests on that kernel; the static
 # checks; print the totals as one line "N passed, N failed".
 # Exits non-zero on any failure.
 set -uo pipefail
@@ -39,6 +39,7 @@ step "user tests" "$PR_ROOT/scripts/build-user.sh"
 step "x86_64 VM" env PR_VM_TESTS="$PR_BUILD/user" "$PR_ROOT/scripts/vm-run.sh"
 step "fault VM" "$PR_ROOT/scripts/fault-run.sh"
 step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
+step "kunit-min" "$PR_ROOT/scripts/kunit-min.sh"
 step "KCSAN" "$PR_ROOT/scripts/kcsan-run.sh"
 step "static" "$PR_ROOT/scripts/static-checks.sh"
 
