@@ -495,7 +495,8 @@ struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 		 * that asks for the buffer: the sender.
 		 */
 		if (!split && (missed_spare || !READ_ONCE(alloc->spare))) {
-			split = kzalloc(sizeof(*split), GFP_KERNEL_ACCOUNT);
+			split = kzalloc(alloc->buffer_struct_size,
+					GFP_KERNEL_ACCOUNT);
 			if (!split)
 				return ERR_PTR(-ENOMEM);
 		}
@@ -524,6 +525,49 @@ struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_new_buf, PAGE_RANGE_NS);
 
 /**
+ * bpa_alloc_take_buffer() - look up a buffer userspace asks to free
+ * @alloc: the allocator
+ * @user_ptr: the user address of the buffer, as userspace gave it
+ * @may_free: called with the allocator's lock held on the buffer found;
+ *	returns 0 if userspace may free it now (and records that it no
+ *	longer may), or a negative errno
+ *
+ * For a user that keeps its own "may userspace free this" state, as
+ * binder.c does in &struct binder_buffer; bpa_alloc_prepare_to_free()
+ * keeps it in &bpa_buffer.allow_user_free.
+ *
+ * Context: Process or atomic context, not interrupt context.
+ * Return: the buffer, which the caller frees with bpa_alloc_free_buf();
+ * ERR_PTR(-ENOENT) if @user_ptr is not the start of an allocated buffer;
+ * or ERR_PTR() of what @may_free returned.
+ */
+struct bpa_buffer *bpa_alloc_take_buffer(struct bpa_alloc *alloc,
+					 unsigned long user_ptr,
+					 int (*may_free)(struct bpa_buffer *))
+{
+	struct bpa_buffer *buffer;
+	int ret;
+
+	scoped_guard(spinlock, &alloc->lock) {
+		buffer = bpa_find_allocated(alloc, user_ptr);
+		if (!buffer)
+			return ERR_PTR(-ENOENT);
+		ret = may_free(buffer);
+	}
+	return ret ? ERR_PTR(ret) : buffer;
+}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_take_buffer, PAGE_RANGE_NS);
+
+/* bpa_alloc_prepare_to_free()'s rule: once, after delivery. */
+static int bpa_may_free(struct bpa_buffer *buffer)
+{
+	if (!buffer->allow_user_free)
+		return -EINVAL;
+	buffer->allow_user_free = false;
+	return 0;
+}
+
+/**
  * bpa_alloc_prepare_to_free() - look up a buffer userspace asks to free
  * @alloc: the allocator
  * @user_ptr: the user address of the buffer, as userspace gave it
@@ -541,13 +585,8 @@ struct bpa_buffer *bpa_alloc_prepare_to_free(struct bpa_alloc *alloc,
 {
 	struct bpa_buffer *buffer;
 
-	scoped_guard(spinlock, &alloc->lock) {
-		buffer = bpa_find_allocated(alloc, user_ptr);
-		if (!buffer || !buffer->allow_user_free)
-			return ERR_PTR(-EINVAL);
-		buffer->allow_user_free = false;
-	}
-	return buffer;
+	buffer = bpa_alloc_take_buffer(alloc, user_ptr, bpa_may_free);
+	return buffer == ERR_PTR(-ENOENT) ? ERR_PTR(-EINVAL) : buffer;
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_prepare_to_free, PAGE_RANGE_NS);
 
@@ -590,6 +629,30 @@ void bpa_alloc_free_buf(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 	}
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_free_buf, PAGE_RANGE_NS);
+
+/**
+ * bpa_alloc_walk_allocated() - visit every allocated buffer
+ * @alloc: the allocator
+ * @walk: its @fn is called on each buffer, under the allocator's lock
+ *
+ * For debugging output and accounting that the statistics do not give.
+ *
+ * Context: Process or atomic context, not interrupt context.
+ */
+void bpa_alloc_walk_allocated(struct bpa_alloc *alloc,
+			      struct bpa_walk *walk)
+{
+	struct bpa_buffer *buffer;
+	struct rb_node *n;
+
+	spin_lock(&alloc->lock);
+	for (n = rb_first(&alloc->allocated_buffers); n; n = rb_next(n)) {
+		buffer = rb_entry(n, struct bpa_buffer, rb_node);
+		walk->fn(walk, buffer, bpa_buffer_size_locked(alloc, buffer));
+	}
+	spin_unlock(&alloc->lock);
+}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_walk_allocated, PAGE_RANGE_NS);
 
 /* Offset in the range of bytes [offset, + bytes) of @buffer, if inside. */
 static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
@@ -691,12 +754,19 @@ static void bpa_alloc_vma_open(struct vm_area_struct *vma)
 	vma->vm_private_data = NULL;
 }
 
-static void bpa_alloc_vma_close(struct vm_area_struct *vma)
+/**
+ * bpa_alloc_vma_closed() - the area's VMA is being closed
+ * @alloc: the allocator
+ *
+ * For a user that installs its own vm_ops (bpa_alloc_map_area()): call it
+ * from their ->close. No allocation succeeds afterwards, and the shrinker
+ * frees the pages without touching the address, which may be mapped
+ * again by then.
+ *
+ * Context: The VMA's ->close (mmap lock held for writing).
+ */
+void bpa_alloc_vma_closed(struct bpa_alloc *alloc)
 {
-	struct bpa_alloc *alloc = vma->vm_private_data;
-
-	if (!alloc)
-		return;
 	/*
 	 * Refuse new allocations first, so that none starts between the two
 	 * steps and finds pages still there. One that already passed the check
@@ -706,6 +776,15 @@ static void bpa_alloc_vma_close(struct vm_area_struct *vma)
 	alloc->closed = true;
 	spin_unlock(&alloc->lock);
 	page_range_vma_closed(&alloc->range);
+}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_vma_closed, PAGE_RANGE_NS);
+
+static void bpa_alloc_vma_close(struct vm_area_struct *vma)
+{
+	struct bpa_alloc *alloc = vma->vm_private_data;
+
+	if (alloc)
+		bpa_alloc_vma_closed(alloc);
 }
 
 /* Pages are inserted by the allocator only; anything else is a bug. */
@@ -867,6 +946,7 @@ int bpa_alloc_init(struct bpa_alloc *alloc, struct page_range_shrinker *prs)
 	alloc->free_buffers = RB_ROOT;
 	alloc->allocated_buffers = RB_ROOT;
 	alloc->pid = current->tgid;
+	alloc->buffer_struct_size = sizeof(struct bpa_buffer);
 
 	mutex_lock(&bpa_alloc_list_lock);
 	list_add_tail(&alloc->node, &bpa_alloc_list);
@@ -883,7 +963,7 @@ int bpa_alloc_init(struct bpa_alloc *alloc, struct page_range_shrinker *prs)
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_init, PAGE_RANGE_NS);
 
 /**
- * bpa_alloc_mmap() - set up the area in the caller's mmap handler
+ * bpa_alloc_map_area() - set up the area, leaving the VMA's ops to the caller
  * @alloc: the allocator
  * @vma: the new VMA
  *
@@ -892,15 +972,17 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_init, PAGE_RANGE_NS);
  * offset 0, is not inherited by fork(), covers at most 4 MiB of the VMA,
  * and cannot be moved or split. It is %VM_IO: madvise(MADV_DOFORK) cannot
  * make fork() copy it (a child would see every later message), and
- * get_user_pages() (ptrace, process_vm_readv()) refuses it. Sets @vma's
- * vm_ops.
+ * get_user_pages() (ptrace, process_vm_readv()) refuses it. @vma's
+ * vm_ops and vm_private_data are the caller's, whose ->close must call
+ * bpa_alloc_vma_closed(); unlike bpa_alloc_mmap()'s, they may let the
+ * VMA be moved or split, which closes the area as munmap() does.
  *
  * Context: The mmap handler (mmap lock held for writing).
  * Return: 0; -EPERM for a writable or executable mapping; -EINVAL for a
  * non-zero offset or a VMA of another mm; -EBUSY if the allocator was
  * mapped before; -ENOMEM.
  */
-int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
+int bpa_alloc_map_area(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 {
 	struct bpa_buffer *buffer __free(kfree) = NULL;
 	u16 *page_refs __free(kvfree) = NULL;
@@ -921,7 +1003,7 @@ int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 
 	size = min(vma->vm_end - vma->vm_start, (unsigned long)SZ_4M);
 	/* The owner's mmap handler: charged to the owner. */
-	buffer = kzalloc(sizeof(*buffer), GFP_KERNEL_ACCOUNT);
+	buffer = kzalloc(alloc->buffer_struct_size, GFP_KERNEL_ACCOUNT);
 	page_refs = kvcalloc(size >> PAGE_SHIFT, sizeof(*page_refs),
 			     GFP_KERNEL_ACCOUNT);
 	if (!buffer || !page_refs)
@@ -949,12 +1031,56 @@ int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
 	/* Lets allocations in. */
 	WRITE_ONCE(alloc->mapped, true);
 	spin_unlock(&alloc->lock);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_map_area, PAGE_RANGE_NS);
 
+/**
+ * bpa_alloc_mmap() - set up the area in the caller's mmap handler
+ * @alloc: the allocator
+ * @vma: the new VMA
+ *
+ * bpa_alloc_map_area(), with the allocator's own vm_ops: the VMA cannot be
+ * moved or split, and a fault in it is a SIGBUS.
+ *
+ * Context: The mmap handler (mmap lock held for writing).
+ * Return: as bpa_alloc_map_area().
+ */
+int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma)
+{
+	int ret = bpa_alloc_map_area(alloc, vma);
+
+	if (ret)
+		return ret;
 	vma->vm_private_data = alloc;
 	vma->vm_ops = &bpa_alloc_vm_ops;
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_mmap, PAGE_RANGE_NS);
+
+/**
+ * bpa_alloc_set_buffer_struct_size() - embed buffers in larger structures
+ * @alloc: the allocator, initialised and not yet mapped
+ * @size: bytes of the user's structure, which starts with a
+ *	&struct bpa_buffer
+ *
+ * Every buffer structure the allocator allocates from then on has @size
+ * bytes, zeroed when allocated, so that a user can keep its own fields
+ * beside the allocator's without a second allocation per buffer. The
+ * allocator never touches the bytes past &struct bpa_buffer; a structure
+ * may be reused for another buffer after a free, so the user sets its
+ * fields again for every buffer it gets.
+ *
+ * Context: Before bpa_alloc_mmap() or bpa_alloc_map_area().
+ */
+void bpa_alloc_set_buffer_struct_size(struct bpa_alloc *alloc, size_t size)
+{
+	if (WARN_ON_ONCE(size < sizeof(struct bpa_buffer) ||
+			 READ_ONCE(alloc->mapped)))
+		return;
+	alloc->buffer_struct_size = size;
+}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_set_buffer_struct_size, PAGE_RANGE_NS);
 
 /**
  * bpa_alloc_release() - free every buffer, the pages and the page range

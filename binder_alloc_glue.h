@@ -93,6 +93,9 @@ struct bpa_buffer {
  * @pid: pid of the owner, for debugging output
  * @node: in the global list of allocators, for debugfs (under its mutex)
  * @debugfs: this allocator's debugfs file
+ * @buffer_struct_size: bytes of each buffer structure the allocator
+ *	allocates: a user may embed &struct bpa_buffer at the start of a
+ *	larger structure of its own (bpa_alloc_set_buffer_struct_size())
  *
  * Users embed this structure and go through the functions below, never
  * its fields.
@@ -119,6 +122,7 @@ struct bpa_alloc {
 	pid_t pid;
 	struct list_head node;
 	struct dentry *debugfs;
+	size_t buffer_struct_size;
 };
 
 /**
@@ -147,6 +151,9 @@ struct bpa_alloc_stats {
 
 int bpa_alloc_init(struct bpa_alloc *alloc, struct page_range_shrinker *prs);
 int bpa_alloc_mmap(struct bpa_alloc *alloc, struct vm_area_struct *vma);
+int bpa_alloc_map_area(struct bpa_alloc *alloc, struct vm_area_struct *vma);
+void bpa_alloc_vma_closed(struct bpa_alloc *alloc);
+void bpa_alloc_set_buffer_struct_size(struct bpa_alloc *alloc, size_t size);
 void bpa_alloc_release(struct bpa_alloc *alloc);
 
 struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
@@ -155,6 +162,24 @@ struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 void bpa_alloc_free_buf(struct bpa_alloc *alloc, struct bpa_buffer *buffer);
 struct bpa_buffer *bpa_alloc_prepare_to_free(struct bpa_alloc *alloc,
 					     unsigned long user_ptr);
+struct bpa_buffer *bpa_alloc_take_buffer(struct bpa_alloc *alloc,
+					 unsigned long user_ptr,
+					 int (*may_free)(struct bpa_buffer *));
+
+/**
+ * struct bpa_walk - what bpa_alloc_walk_allocated() calls
+ * @fn: called with the allocator's lock held, in address order, with each
+ *	allocated buffer and its size; must not sleep nor call the
+ *	allocator. Users embed the structure in their own, as a dir_context
+ *	is, and find it with container_of().
+ */
+struct bpa_walk {
+	void (*fn)(struct bpa_walk *walk, struct bpa_buffer *buffer,
+		   size_t size);
+};
+
+void bpa_alloc_walk_allocated(struct bpa_alloc *alloc,
+			      struct bpa_walk *walk);
 size_t bpa_buffer_size(struct bpa_alloc *alloc, struct bpa_buffer *buffer);
 
 int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,

@@ -51,6 +51,8 @@ struct at_ctx {
 	struct prt_kill_call *kill_call;
 	/* init succeeded: KUnit runs exit after a failed init too */
 	bool ready;
+	/* if set, bpa_alloc_set_buffer_struct_size() before the mmap */
+	size_t buffer_struct_size;
 };
 
 /*
@@ -204,6 +206,9 @@ static long at_map_flags(struct kunit *test, size_t len, unsigned long prot,
 		if (bpa_alloc_init(&ctx->alloc, &ctx->prs))
 			return -ESRCH;
 		ctx->inited = true;
+		if (ctx->buffer_struct_size)
+			bpa_alloc_set_buffer_struct_size(&ctx->alloc,
+							 ctx->buffer_struct_size);
 	}
 	addr = kunit_vm_mmap(test, ctx->file, 0, len, prot, flags, 0);
 	if (!addr)
@@ -1089,6 +1094,103 @@ static void at_probe_reclaim(void *data, pid_t pid, size_t index,
 	t->zapped += zapped;
 }
 
+/* A user's structure around each buffer, as binder_alloc_page_range.c's. */
+struct at_outer {
+	struct bpa_buffer pb;
+	u8 tag[64];
+};
+
+struct at_count {
+	struct bpa_walk walk;
+	size_t buffers;
+	size_t bytes;
+};
+
+static void at_count_fn(struct bpa_walk *walk, struct bpa_buffer *b,
+			size_t size)
+{
+	struct at_count *c = container_of(walk, struct at_count, walk);
+
+	c->buffers++;
+	c->bytes += size;
+}
+
+static int at_refuse(struct bpa_buffer *b)
+{
+	return -EPERM;
+}
+
+static int at_accept(struct bpa_buffer *b)
+{
+	return 0;
+}
+
+static u8 *at_tag(struct bpa_buffer *b)
+{
+	return container_of(b, struct at_outer, pb)->tag;
+}
+
+/*
+ * The calls binder.c's adapter is built on: buffers embedded in larger
+ * structures (every structure the allocator hands out, from a split, the
+ * spare or the first mmap, is whole: KASAN catches a short one when its
+ * tag is written), the walk over the allocated buffers against the
+ * statistics, and a lookup with the caller's own "may free" rule.
+ */
+static void bpa_alloc_test_embedding(struct kunit *test)
+{
+	struct at_count c = { .walk.fn = at_count_fn };
+	struct at_ctx *ctx = test->priv;
+	struct bpa_alloc_stats st;
+	struct bpa_buffer *b[8];
+	struct bpa_alloc *alloc;
+	int i, round;
+
+	ctx->buffer_struct_size = sizeof(struct at_outer);
+	alloc = at_alloc(test);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < ARRAY_SIZE(b); i++) {
+			b[i] = at_new(test, alloc, 100 + 300 * i, i & 1);
+			memset(at_tag(b[i]), round * 16 + i, 64);
+		}
+		c.buffers = 0;
+		c.bytes = 0;
+		bpa_alloc_walk_allocated(alloc, &c.walk);
+		bpa_alloc_get_stats(alloc, &st);
+		KUNIT_EXPECT_EQ(test, c.buffers, ARRAY_SIZE(b));
+		KUNIT_EXPECT_EQ(test, st.buffers_allocated, ARRAY_SIZE(b));
+		KUNIT_EXPECT_EQ(test, c.bytes,
+				st.pages_total * PAGE_SIZE - st.free_space);
+
+		KUNIT_EXPECT_PTR_EQ(test,
+				    bpa_alloc_take_buffer(alloc,
+							  b[0]->user_data + 8,
+							  at_accept),
+				    ERR_PTR(-ENOENT));
+		KUNIT_EXPECT_PTR_EQ(test,
+				    bpa_alloc_take_buffer(alloc,
+							  b[0]->user_data,
+							  at_refuse),
+				    ERR_PTR(-EPERM));
+		KUNIT_EXPECT_PTR_EQ(test,
+				    bpa_alloc_take_buffer(alloc,
+							  b[0]->user_data,
+							  at_accept),
+				    b[0]);
+
+		/* Every other one, then the rest, which merge. */
+		for (i = 0; i < ARRAY_SIZE(b); i++) {
+			KUNIT_EXPECT_EQ(test, at_tag(b[i])[63], round * 16 + i);
+			if (i % 2 == round % 2)
+				bpa_alloc_free_buf(alloc, b[i]);
+		}
+		for (i = 0; i < ARRAY_SIZE(b); i++)
+			if (i % 2 != round % 2)
+				bpa_alloc_free_buf(alloc, b[i]);
+		at_expect_one_free_buffer(test, alloc);
+	}
+}
+
 /* The tracepoints follow a buffer and its pages. */
 static void bpa_alloc_test_tracepoints(struct kunit *test)
 {
@@ -1278,6 +1380,7 @@ static struct kunit_case bpa_alloc_test_cases[] = {
 	KUNIT_CASE(bpa_alloc_test_mmap_rules),
 	KUNIT_CASE(bpa_alloc_test_copy),
 	KUNIT_CASE(bpa_alloc_test_tracepoints),
+	KUNIT_CASE(bpa_alloc_test_embedding),
 	KUNIT_CASE_PARAM_ATTR(bpa_alloc_test_exhaustive, at_shift_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_SLOW(bpa_alloc_test_race),
