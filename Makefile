@@ -15,6 +15,8 @@
 #   make fault        the fault injection run in the x86_64 VM
 #   make kcsan        KUnit on the x86_64 KCSAN kernel with kunit.py, then the
 #                     userspace stress tests on the same kernel
+#   make binder       upstream binder.c on this allocator: KUnit and binder
+#                     traffic on that kernel
 #   make bench        build the benchmark kernel, run the benchmarks against
 #                     upstream binder in one boot: build/bench/results.txt
 #   make soak DURATION=seconds
@@ -32,7 +34,7 @@ DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
 .PHONY: all module check demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
-	fault kcsan soak bench user in-tree deps clean distclean
+	fault kcsan binder soak bench user in-tree deps clean distclean
 
 all: module
 
@@ -78,6 +80,9 @@ fault: vm-kernel user
 
 kcsan: deps user
 	scripts/kcsan-run.sh
+
+binder: deps
+	scripts/binder-run.sh
 
 bench: deps
 	scripts/kernel-src.sh

@@ -41,6 +41,7 @@ step "fault VM" "$PR_ROOT/scripts/fault-run.sh"
 step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
 step "kunit-min" "$PR_ROOT/scripts/kunit-min.sh"
 step "KCSAN" "$PR_ROOT/scripts/kcsan-run.sh"
+step "binder" "$PR_ROOT/scripts/binder-run.sh"
 step "static" "$PR_ROOT/scripts/static-checks.sh"
 
 passed=0

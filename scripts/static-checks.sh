@@ -3,8 +3,9 @@
 #
 # Static checks, each counted as one test: checkpatch --strict on every
 # source file, kernel-doc, sparse (C=2) and W=1 with clang on the x86_64
-# tree, W=1 with gcc on the UML tree, and an out-of-tree (M=) build.
-# Needs the trees that vm-kernel.sh and kunit-uml.sh build.
+# tree and (for binder's adapter) on the binder tree, W=1 with gcc on the
+# UML tree, and an out-of-tree (M=) build. Needs the trees that
+# vm-kernel.sh, kunit-uml.sh and binder-run.sh build.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -97,6 +98,19 @@ if [ -f "$uml/.config" ]; then
 		O="$uml" ARCH=um "${PR_UML_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
 else
 	pr_log "no UML tree: run scripts/kunit-uml.sh first"
+	failed=$((failed + 1))
+fi
+
+# The adapter under binder.c is built only in the binder kernel.
+binder=$PR_BUILD/x86_64-binder
+if [ -f "$binder/.config" ]; then
+	check "sparse C=2 + W=1 (clang, binder on the adapter)" \
+		"$logs/sparse-binder.log" make_clean "$logs/sparse-binder.log" \
+		O="$binder" ARCH=x86_64 "${PR_X86_CC[@]}" C=2 W=1 "$PR_SUBDIR/"
+	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
+		O="$binder" ARCH=x86_64 "${PR_X86_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
+else
+	pr_log "no binder tree: run scripts/binder-run.sh first"
 	failed=$((failed + 1))
 fi
 
