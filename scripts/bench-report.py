@@ -11,7 +11,14 @@
 # ratio is taken per round, between figures measured in the same round,
 # and its median and spread are reported.
 #
-# usage: bench-report.py LOG OUTDIR
+# With ADAPTER_LOG, the log of the second boot (binder.c on this driver's
+# allocator, configs/bench-adapter.config), binder's round trips there are
+# compared with the first boot's: two boots cannot share rounds, so each
+# boot's binder figure is first divided, round by round, by the pipe round
+# trip of the same round and size (pipes do not depend on binder's
+# allocator), and the medians of those are compared.
+#
+# usage: bench-report.py LOG OUTDIR [ADAPTER_LOG]
 
 import re
 import statistics
@@ -78,11 +85,32 @@ def met(r, op, target):
     return 'yes' if (r[0] <= target if op == '<=' else r[0] >= target) else 'NO'
 
 
+def per_pipe(runs, size):
+    """Per-round binder / pipe round trip at @size: a list, maybe empty."""
+    b, p = runs.get(('rtt', size, 'binder'), {}), runs.get(('rtt', size, 'pipe'), {})
+    return [b[r] / p[r] for r in sorted(set(b) & set(p)) if p[r]]
+
+
+def cross_boot(runs, runs2, size):
+    """binder.c on the adapter / on binder_alloc.c, each against its pipes."""
+    a, s = per_pipe(runs2, size), per_pipe(runs, size)
+    if not a or not s:
+        return None
+    return (statistics.median(a) / statistics.median(s),
+            min(a) / max(s), max(a) / min(s))
+
+
 def main():
     log, outdir = sys.argv[1], sys.argv[2]
     runs, units, fails = load(log)
     if not runs:
         sys.exit(f'bench-report: no results in {log}')
+    runs2, units2, fails2 = {}, {}, []
+    if len(sys.argv) > 3:
+        runs2, units2, fails2 = load(sys.argv[3])
+        if not runs2:
+            sys.exit(f'bench-report: no results in {sys.argv[3]}')
+        fails += [f'adapter kernel: {f}' for f in fails2]
 
     with open(f'{outdir}/results.csv', 'w') as f:
         f.write('workload,param,impl,unit,median,min,max,rounds\n')
@@ -91,6 +119,12 @@ def main():
             med = f'{med:.1f}'.rstrip('0').rstrip('.')
             f.write(f'{key[0]},{key[1]},{key[2]},{units[key]},'
                     f'{med},{lo},{hi},{len(runs[key])}\n')
+        # The second boot's figures, marked with its kernel.
+        for key in sorted(runs2):
+            med, lo, hi = spread(list(runs2[key].values()))
+            med = f'{med:.1f}'.rstrip('0').rstrip('.')
+            f.write(f'{key[0]},{key[1]},{key[2]}@adapter-kernel,{units2[key]},'
+                    f'{med},{lo},{hi},{len(runs2[key])}\n')
 
     rows = []
 
@@ -124,6 +158,12 @@ def main():
     row('round trip 1 MiB (throughput, vs unix socket)',
         ratio(runs, ('rtt', 1 << 20, PR), ('rtt', 1 << 20, 'unix'),
               invert=True), '>=', 2.0)
+
+    if runs2:
+        for size in SIZES:
+            row(f'binder.c round trip {size_name(size)} on this allocator '
+                '(time, vs binder_alloc.c, per pipe)',
+                cross_boot(runs, runs2, size), '<=', 1.0)
 
     out = []
     w = max(len(r[0]) for r in rows)
@@ -167,6 +207,20 @@ def main():
         out.append('')
         out.append('Per-page metadata (bytes): ' + ', '.join(
             f'{impl} {spread(list(v.values()))[0]:.0f}' for impl, v in sorted(meta.items())))
+    if runs2:
+        out.append('')
+        out.append('binder.c on this allocator (second kernel) and on binder_alloc.c '
+                   '(first kernel), round trip median ns:')
+        for size in SIZES:
+            k = ('rtt', size, 'binder')
+            if k not in runs or k not in runs2:
+                continue
+            a = spread(list(runs2[k].values()))[0]
+            b = spread(list(runs[k].values()))[0]
+            pa = spread(list(runs2.get(('rtt', size, 'pipe'), {0: 0}).values()))[0]
+            pb = spread(list(runs.get(('rtt', size, 'pipe'), {0: 0}).values()))[0]
+            out.append(f'  {size_name(size):>7}: adapter {a:.0f}, binder_alloc {b:.0f} '
+                       f'(raw {a / b:.2f}); pipes {pa:.0f} and {pb:.0f}')
     rounds = max(len(v) for v in runs.values())
     out.append('')
     out.append(f'{rounds} rounds; every figure is the median over the rounds, '

@@ -5,7 +5,9 @@
 # debugging options, upstream binder, binderfs and this driver built in,
 # with the in-kernel benchmarks of bench/), boot it under QEMU with two
 # CPUs, run the in-kernel and the userspace benchmarks in that one boot,
-# and report medians over the rounds and the ratios against binder:
+# and report medians over the rounds and the ratios against binder; then
+# boot a second kernel, in which binder.c runs on this driver's allocator
+# (configs/bench-adapter.config), for the userspace half again:
 #
 #   build/bench/results.txt   the table
 #   build/bench/results.csv   every figure: median, min, max, rounds
@@ -22,6 +24,7 @@ set -euo pipefail
 
 main() {
 	local kbuild=$PR_BUILD/x86_64-bench out=$PR_BUILD/bench
+	local kbuild2=$PR_BUILD/x86_64-bench-adapter
 	local guest=$out/guest rounds=${BENCH_ROUNDS:-5} start
 
 	start=$(pr_now)
@@ -44,7 +47,19 @@ main() {
 		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
 		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output.txt"
 
-	python3 "$PR_ROOT/scripts/bench-report.py" "$PR_BUILD/logs/bench.log" "$out"
+	# Upstream binder.c on this driver's allocator takes a second kernel
+	# (the allocator is chosen at build time); the same userspace half
+	# runs there, and the report compares its binder round trips with
+	# the first boot's, each against the pipe round trips of its own boot.
+	PR_VM_KBUILD=$kbuild2 PR_VM_CONFIG="bench.config bench-adapter.config" \
+		PR_VM_GCC=1 "$PR_ROOT/scripts/vm-kernel.sh"
+	PR_VM_KBUILD=$kbuild2 PR_VM_DEMO=1 PR_VM_MODULES= PR_VM_KUNIT_MODULE= \
+		PR_VM_SUITE=bench-adapter PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
+		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
+		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-adapter.txt"
+
+	python3 "$PR_ROOT/scripts/bench-report.py" "$PR_BUILD/logs/bench.log" "$out" \
+		"$PR_BUILD/logs/bench-adapter.log"
 	(cd "$out" && gnuplot bench.gp) ||
 		pr_log "gnuplot failed: no bench.png"
 	cat "$out/results.txt"
