@@ -48,6 +48,13 @@ pr_result() {
 	printf '%s: %d passed, %d failed\n' "$1" "$2" "$3" >&2
 }
 
+# pr_kunit_count NAME SUMMARY: the NAME count of kunit.py's "Testing
+# complete. Ran 5 tests: passed: 3, failed: 1, skipped: 1" line, which
+# leaves out the counts that are zero.
+pr_kunit_count() {
+	sed -nE "s/.*[ ,]$1: ([0-9]+).*/\\1/p" <<< "$2" | grep . || echo 0
+}
+
 # Seconds since the epoch, for the timings the scripts print.
 pr_now() {
 	date +%s

@@ -37,14 +37,9 @@ cat "$log.summary"
 cp "$out/test.log" "$log" 2>/dev/null || : > "$log"
 pr_log "$suite: $(($(pr_now) - start)) s"
 
-# "Testing complete. Ran N tests: passed: P, failed: F, crashed: C, ...":
-# kunit.py leaves out the counts that are zero.
 line=$(grep -a 'Testing complete' "$log.summary" | tail -1 || true)
-count() {
-	sed -nE "s/.*[ ,]$1: ([0-9]+).*/\\1/p" <<< "$line" | grep . || echo 0
-}
-passed=$(count passed)
-failed=$(($(count failed) + $(count crashed)))
+passed=$(pr_kunit_count passed "$line")
+failed=$(($(pr_kunit_count failed "$line") + $(pr_kunit_count crashed "$line")))
 # kunit.py exits non-zero on build errors and empty runs too.
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] || [ "$passed" -eq 0 ]; then
 	failed=$((failed + 1))

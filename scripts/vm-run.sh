@@ -251,12 +251,6 @@ run_vm() {
 	mv "$log.tmp" "$log"
 }
 
-# "Testing complete. Ran 5 tests: passed: 3, failed: 1, skipped: 1": kunit.py
-# leaves out the counts that are zero.
-count() {
-	sed -nE "s/.*[ ,]$1: ([0-9]+).*/\\1/p" <<< "$2" | grep . || echo 0
-}
-
 # Parse the KTAP of the KUnit module; sets $passed $failed $crashed
 # $skipped $total. kunit.py parse reads the first KTAP document of the log,
 # which is the module's: the userspace tests run after it and their lines
@@ -267,8 +261,8 @@ parse_ktap() {
 	python3 "$kunit_py" parse "$log" > "$parsed" 2>&1 || prc=$?
 	cat "$parsed" >&2
 	summary=$(grep -E 'Testing complete\. Ran [0-9]+ tests' "$parsed" | tail -n 1 || true)
-	passed=$(count passed "$summary") failed=$(count failed "$summary")
-	crashed=$(count crashed "$summary") skipped=$(count skipped "$summary")
+	passed=$(pr_kunit_count passed "$summary") failed=$(pr_kunit_count failed "$summary")
+	crashed=$(pr_kunit_count crashed "$summary") skipped=$(pr_kunit_count skipped "$summary")
 	total=$((passed + failed + crashed + skipped))
 	# kunit.py exits 1 on failed or crashed cases, but also on parse
 	# errors and empty plans, which no count above shows.
