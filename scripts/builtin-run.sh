@@ -22,10 +22,9 @@ done
 for a in "${PR_X86_CC[@]}"; do
 	args+=(--make_options="$a")
 done
-for a in $PR_PANIC_ARGS; do
+for a in $(pr_panic_args "$fragment"); do
 	args+=(--kernel_args="$a")
 done
-grep -qx 'CONFIG_KASAN=y' "$fragment" && args+=(--kernel_args=kasan.fault=panic)
 PR_KUNIT_BUILD=$PR_BUILD/x86_64-$name \
 	"$PR_ROOT/scripts/kunit-run.sh" "kunit-$name" "${args[@]}" || status=1
 

@@ -60,10 +60,31 @@ pr_now() {
 	date +%s
 }
 
-# Kernel arguments of every test boot: a warning, an oops, a KASAN report
-# (kasan.fault=panic, on the KASAN kernels), a hung task, a soft lockup or
-# an RCU stall panics the kernel, and a panic ends the VM at once. The test
-# runs then see a crash; scripts/log-scan.sh is left with the reports that
-# do not panic (lockdep, KCSAN, "BUG: sleeping function called ...",
-# kmemleak).
+# Kernel arguments of every test boot: a warning, an oops, a hung task, a
+# soft lockup or an RCU stall panics the kernel, and a panic ends the VM at
+# once. The test runs then see a crash; scripts/log-scan.sh is left with
+# the reports that do not panic (lockdep, KCSAN, "BUG: sleeping function
+# called ...", kmemleak). Boots add them through pr_panic_args().
 PR_PANIC_ARGS="panic=-1 panic_on_warn=1 oops=panic hung_task_panic=1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1"
+
+# The KCSAN reports that fail a run: those with a stack frame in the driver
+# or its tests ("bpa_alloc_new_buf+0x1f/0x3c0"; scripts/log-scan.sh).
+PR_KCSAN_SCOPE='[ 	](page_range|bpa|bpr|prt|at)_[A-Za-z0-9_]+\+0x'
+
+# pr_panic_args CONFIG: the arguments above for a boot of the kernel that
+# CONFIG (a .config or a fragment) configures. With KASAN, a KASAN report
+# panics too. With KCSAN, a warning does not: KCSAN reports every data race
+# through panic_on_warn, those between two other parts of the kernel
+# included (the TLB flush IPI's races are common), and those must not end
+# the run; scripts/log-scan.sh fails it on a warning there instead.
+pr_panic_args() {
+	local args=$PR_PANIC_ARGS
+
+	if grep -qx 'CONFIG_KCSAN=y' "$1"; then
+		args=${args/ panic_on_warn=1/}
+	fi
+	if grep -qx 'CONFIG_KASAN=y' "$1"; then
+		args+=" kasan.fault=panic"
+	fi
+	printf '%s\n' "$args"
+}

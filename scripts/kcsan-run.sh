@@ -9,8 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-# A stack frame in the driver or its tests ("bpa_alloc_new_buf+0x1f/0x3c0").
-export LOG_SCAN_KCSAN_SCOPE='[ 	](page_range|bpa|bpr|prt|at)_[A-Za-z0-9_]+\+0x'
+export LOG_SCAN_KCSAN_SCOPE=$PR_KCSAN_SCOPE
 
 dir=$PR_BUILD/kcsan-tests
 rm -rf "$dir"

@@ -3,11 +3,12 @@
 #
 # Scan a kernel log (kunit.py's log, the x86_64 VM console log) for the
 # reports that do not panic the kernel. Every test boot has
-# $PR_PANIC_ARGS (scripts/common.sh): a WARN(), an oops, a KASAN or UBSAN
+# pr_panic_args() (scripts/common.sh): a WARN(), an oops, a KASAN or UBSAN
 # report, a list corruption, a hung task, a soft lockup or an RCU stall
 # panics it, and the run sees a crash. Left for this scan: lockdep's and
 # KCSAN's reports, the "BUG: ..." reports printed without an oops (sleeping
-# in atomic context, bad page state), kmemleak's, and the panic itself.
+# in atomic context, bad page state), kmemleak's, the panic itself, and on
+# the KCSAN kernel, which does not panic on a warning, the warning.
 # A test run can pass every KUnit case and still have hit one of these, so
 # callers treat any hit as a failure.
 #
@@ -37,7 +38,8 @@ patterns=(
 	# Lockdep ("WARNING: possible circular locking dependency detected",
 	# "WARNING: suspicious RCU usage", ...), KCSAN ("BUG: KCSAN: data-race
 	# in ..."), "BUG: sleeping function called from invalid context",
-	# "BUG: Bad page state"; a WARN() panics before this matters.
+	# "BUG: Bad page state"; a WARN() ("WARNING: CPU: 0 PID: 1 at ...")
+	# where it does not panic.
 	"${b}WARNING: "
 	"${b}BUG: "
 	# Lockdep lines without such a header.

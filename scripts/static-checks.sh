@@ -4,8 +4,9 @@
 # Static checks, each counted as one test: checkpatch --strict on every
 # source file, kernel-doc, sparse (C=2) and W=1 with clang on the x86_64
 # tree and (for binder's adapter) on the binder tree, W=1 with gcc on the
-# UML tree, and an out-of-tree (M=) build. Needs the trees that
-# vm-kernel.sh, kunit-uml.sh and binder-run.sh build.
+# UML tree, an out-of-tree (M=) build, and the cases of
+# tests/scripts/scripts_test.sh. Needs the trees that vm-kernel.sh,
+# kunit-uml.sh and binder-run.sh build.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -64,6 +65,12 @@ kernel_doc_clean() {
 	[ -z "$out" ]
 }
 check kernel-doc "$logs/kernel-doc.log" kernel_doc_clean
+
+# The scripts' own decisions: which boots panic, which reports fail a run.
+for c in $("$PR_ROOT/tests/scripts/scripts_test.sh" list); do
+	check "scripts: $c" "$logs/scripts-$c.log" \
+		"$PR_ROOT/tests/scripts/scripts_test.sh" "$c"
+done
 
 flock "$PR_BUILD/.build.lock" "$PR_ROOT/scripts/place-in-tree.sh"
 

@@ -195,8 +195,7 @@ run_vm() {
 	local append qemu qpid qrc=0 hang='' size last_size=-1 last_change now end_seen=''
 
 	# printk.devkmsg=on: no rate limit on /init's /dev/kmsg lines.
-	append="console=ttyS0 printk.devkmsg=on $PR_PANIC_ARGS"
-	grep -qx 'CONFIG_KASAN=y' "$kbuild/.config" && append+=" kasan.fault=panic"
+	append="console=ttyS0 printk.devkmsg=on $(pr_panic_args "$kbuild/.config")"
 	append+=" ${PR_VM_APPEND:-}"
 	qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
 		-m 1G -smp 2 -serial stdio -bios qboot.rom
