@@ -654,18 +654,27 @@ void bpa_alloc_walk_allocated(struct bpa_alloc *alloc,
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_walk_allocated, PAGE_RANGE_NS);
 
-/* Offset in the range of bytes [offset, + bytes) of @buffer, if inside. */
+/*
+ * Offset in the range of bytes [@offset, + @bytes) of @buffer, if inside.
+ * Without the lock, as binder_alloc.c checks: a copy's caller holds the
+ * buffer allocated, and only the holder frees it; its address and the
+ * sizes asked for, which bpa_carve() made its size, were set before the
+ * allocation handed it out and stay until the free, while a neighbour's
+ * free or split changes only the neighbour. The area's address was set at
+ * mmap, before any buffer. A copy into a buffer freed already is the
+ * caller's bug, which the free flag refuses where it can.
+ */
 static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 			     size_t offset, size_t bytes, size_t *range_off)
 {
-	size_t end;
+	size_t size, end;
 
-	scoped_guard(spinlock, &alloc->lock) {
-		if (buffer->free || check_add_overflow(offset, bytes, &end) ||
-		    end > bpa_buffer_size_locked(alloc, buffer))
-			return -EINVAL;
-		*range_off = buffer->user_data - alloc->buffer + offset;
-	}
+	if (READ_ONCE(buffer->free) ||
+	    bpa_request_size(buffer->data_size, buffer->offsets_size,
+			     buffer->extra_size, &size) ||
+	    check_add_overflow(offset, bytes, &end) || end > size)
+		return -EINVAL;
+	*range_off = buffer->user_data - READ_ONCE(alloc->buffer) + offset;
 	return 0;
 }
 

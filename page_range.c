@@ -80,27 +80,32 @@ static struct mem_cgroup *page_range_lru_memcg(struct page_range *range)
  * LRU membership is stable (only holders of that lock add or isolate it),
  * so a page that is already where it should be costs no lru-lock traffic:
  * the common case of page_range_use() on pages in use, or of stopping
- * pages that are shared with a neighbouring buffer.
+ * pages that are shared with a neighbouring buffer. @memcg is
+ * page_range_lru_memcg(), which the callers look up once for all the
+ * pages they move: a cgroup that goes offline meanwhile hands its list
+ * over to its parent, where list_lru finds our pages all the same.
  */
 static void page_range_lru_add(struct page_range *range,
-			       struct page_range_page *info)
+			       struct page_range_page *info,
+			       struct mem_cgroup *memcg)
 	__must_hold(range->lock)
 {
 	lockdep_assert_held(range->lock);
 	if (list_empty(&info->lru) &&
 	    list_lru_add(&range->prs->lru, &info->lru,
-			 page_to_nid(info->page), page_range_lru_memcg(range)))
+			 page_to_nid(info->page), memcg))
 		range->nr_available++;
 }
 
 static void page_range_lru_del(struct page_range *range,
-			       struct page_range_page *info)
+			       struct page_range_page *info,
+			       struct mem_cgroup *memcg)
 	__must_hold(range->lock)
 {
 	lockdep_assert_held(range->lock);
 	if (!list_empty(&info->lru) &&
 	    list_lru_del(&range->prs->lru, &info->lru,
-			 page_to_nid(info->page), page_range_lru_memcg(range)))
+			 page_to_nid(info->page), memcg))
 		range->nr_available--;
 }
 
@@ -414,11 +419,12 @@ static size_t page_range_use_present(struct page_range *range, size_t start,
 				     size_t end)
 	__must_hold(range->lock)
 {
+	struct mem_cgroup *memcg = page_range_lru_memcg(range);
 	size_t i;
 
 	lockdep_assert_held(range->lock);
 	for (i = start; i < end && range->pages[i].page; i++)
-		page_range_lru_del(range, &range->pages[i]);
+		page_range_lru_del(range, &range->pages[i], memcg);
 	return i;
 }
 
@@ -665,6 +671,7 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 				  size_t end)
 	__must_hold(range->lock)
 {
+	struct mem_cgroup *memcg;
 	size_t i;
 
 	lockdep_assert_held(range->lock);
@@ -675,11 +682,12 @@ void page_range_stop_using_locked(struct page_range *range, size_t start,
 	 * Backwards, so that of the pages released together the low ones are
 	 * the newest on the LRU and are reclaimed last.
 	 */
+	memcg = page_range_lru_memcg(range);
 	for (i = end; i > start; i--) {
 		struct page_range_page *info = &range->pages[i - 1];
 
 		if (info->page)
-			page_range_lru_add(range, info);
+			page_range_lru_add(range, info, memcg);
 	}
 }
 EXPORT_SYMBOL_NS_GPL(page_range_stop_using_locked, PAGE_RANGE_NS);
@@ -990,6 +998,7 @@ EXPORT_SYMBOL_NS_GPL(page_range_get_counts, PAGE_RANGE_NS);
 void page_range_destroy(struct page_range *range)
 {
 	struct page_range_page *pages;
+	struct mem_cgroup *memcg;
 	size_t i, size;
 	bool reclaimed;
 
@@ -1007,9 +1016,10 @@ void page_range_destroy(struct page_range *range)
 		 */
 		mutex_lock(&range->mm_lock);
 		spin_lock(range->lock);
+		memcg = page_range_lru_memcg(range);
 		for (i = 0; i < size; i++)
 			if (pages[i].page)
-				page_range_lru_del(range, &pages[i]);
+				page_range_lru_del(range, &pages[i], memcg);
 		reclaimed = range->reclaimed;
 		spin_unlock(range->lock);
 		mutex_unlock(&range->mm_lock);
