@@ -12,6 +12,10 @@
  *
  *	rtt <size>	one client and one server process, requests and
  *			replies of <size> bytes: mean ns per round trip
+ *	rtt1 <size>	the same with both processes on CPU 0: no idle
+ *			CPU and no cross-CPU wakeup in the round trip, so
+ *			that it is the CPU's work and two context switches,
+ *			which moves less from round to round under TCG
  *	pairs <n>	n client/server pairs at once, 4 KiB: round trips
  *			per second of all of them, first start to last end
  *	fanin <n>	n clients of one server with two threads, 4 KiB:
@@ -29,7 +33,8 @@
  *
  * usage: bpr_bench [rounds [quick]]
  * "quick", or BPR_BENCH_QUICK=1 in the environment, runs a tenth of the
- * iterations: a functional run, not a measurement.
+ * iterations: a functional run, not a measurement. BPR_BENCH_ONLY, a
+ * comma-separated list of workloads ("rtt,rtt1"), runs those alone.
  */
 
 #define _GNU_SOURCE
@@ -37,6 +42,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -181,6 +187,7 @@ struct job {
 	size_t size;			/* of requests and replies */
 	long iters;			/* round trips of each client */
 	int cold;			/* reclaim before each timed trip */
+	int pin;			/* every process on CPU 0 */
 	const struct transport *tp;	/* the one running */
 };
 
@@ -749,8 +756,8 @@ static void stream_disconnect(struct conn *c)
 }
 
 /*
- * page_range and binder come first: the workloads other than rtt use
- * only those two.
+ * page_range and binder come first: the workloads other than rtt and rtt1
+ * use only those two, rtt1 adds pipes.
  */
 static const struct transport transports[] = {
 	{
@@ -957,15 +964,31 @@ static int wait_read(int fd, void *buf, size_t len, long long ms,
 	return 0;
 }
 
-/* fork() a child that dies with us; stdout is flushed not to print twice. */
-static int spawn(pid_t *pid)
+/*
+ * fork() a child that dies with us; stdout is flushed not to print twice.
+ * A child of a pinned job runs on CPU 0, and so do its threads.
+ */
+static int spawn(const struct job *job, pid_t *pid)
 {
+	cpu_set_t cpus;
+
 	fflush(stdout);
 	*pid = fork_helper();
-	if (*pid >= 0)
-		return 0;
-	*pid = 0;
-	return failf("fork: %m");
+	if (*pid < 0) {
+		*pid = 0;
+		return failf("fork: %m");
+	}
+	if (!*pid && job->pin) {
+		CPU_ZERO(&cpus);
+		CPU_SET(0, &cpus);
+		if (sched_setaffinity(0, sizeof(cpus), &cpus)) {
+			printf("bpr: FAIL %s %lu %s: sched_setaffinity: %s\n",
+			       job->workload, job->param, job->tp->name,
+			       strerror(errno));
+			_exit(1);
+		}
+	}
+	return 0;
 }
 
 /*
@@ -997,7 +1020,7 @@ static int run_job(const struct job *job, struct result *sum)
 			failf("pipe: %m");
 			goto out;
 		}
-		if (spawn(&srv[i]))
+		if (spawn(job, &srv[i]))
 			goto out;
 		if (!srv[i]) {
 			struct srv s = { .job = job, .ch = &ch[i], .fd = -1 };
@@ -1022,7 +1045,7 @@ static int run_job(const struct job *job, struct result *sum)
 		goto out;
 	}
 	for (i = 0; i < job->clients; i++) {
-		if (spawn(&cli[i]))
+		if (spawn(job, &cli[i]))
 			goto out;
 		if (!cli[i]) {
 			int k = i % job->servers;
@@ -1124,6 +1147,22 @@ static void measure(struct job *job, int round)
 	}
 }
 
+/* Whether @workload is in the comma-separated @list (all, if none). */
+static int wanted(const char *list, const char *workload)
+{
+	size_t n = strlen(workload);
+	const char *p;
+
+	if (!list || !*list)
+		return 1;
+	for (p = list; p; p = strchr(p, ',')) {
+		p += *p == ',';
+		if (!strncmp(p, workload, n) && (p[n] == ',' || !p[n]))
+			return 1;
+	}
+	return 0;
+}
+
 static void on_alarm(int sig)
 {
 	static const char msg[] = "bpr: FAIL timeout\n";
@@ -1139,12 +1178,16 @@ static void on_alarm(int sig)
  * and binder only (the first two transports).
  */
 static const struct job jobs[] = {
-	/* workload param unit ntp servers clients threads size iters cold */
+	/* workload param unit ntp servers clients threads size iters cold pin */
 	{ "rtt", 8, "ns", 4, 1, 1, 1, 8, 2000 },
 	{ "rtt", 128, "ns", 4, 1, 1, 1, 128, 2000 },
 	{ "rtt", 4096, "ns", 4, 1, 1, 1, 4096, 2000 },
 	{ "rtt", 65536, "ns", 4, 1, 1, 1, 65536, 300 },
 	{ "rtt", 1 << 20, "ns", 4, 1, 1, 1, 1 << 20, 40 },
+	{ "rtt1", 8, "ns", 3, 1, 1, 1, 8, 2000, 0, 1 },
+	{ "rtt1", 4096, "ns", 3, 1, 1, 1, 4096, 2000, 0, 1 },
+	{ "rtt1", 65536, "ns", 3, 1, 1, 1, 65536, 300, 0, 1 },
+	{ "rtt1", 1 << 20, "ns", 3, 1, 1, 1, 1 << 20, 40, 0, 1 },
 	{ "pairs", 1, "rt/s", 2, 1, 1, 1, 4096, 1000 },
 	{ "pairs", 2, "rt/s", 2, 2, 2, 1, 4096, 1000 },
 	{ "pairs", 4, "rt/s", 2, 4, 4, 1, 4096, 1000 },
@@ -1155,6 +1198,7 @@ static const struct job jobs[] = {
 int main(int argc, char **argv)
 {
 	const char *env = getenv("BPR_BENCH_QUICK");
+	const char *only = getenv("BPR_BENCH_ONLY");
 	int quick, rounds = 5, round;
 	struct bpr_version v;
 	struct job job;
@@ -1198,6 +1242,8 @@ int main(int argc, char **argv)
 		printf("# round %d of %d\n", round, rounds);
 		for (i = 0; i < ARRAY_SIZE(jobs); i++) {
 			job = jobs[i];
+			if (!wanted(only, job.workload))
+				continue;
 			if (quick)
 				job.iters = job.iters / 10 ? job.iters / 10 : 1;
 			measure(&job, round);

@@ -18,7 +18,17 @@
 # trip of the same round and size (pipes do not depend on binder's
 # allocator), and the medians of those are compared.
 #
-# usage: bench-report.py LOG OUTDIR [ADAPTER_LOG]
+# With AB_LOGs, short boots of both kernels in turns (scripts/bench.sh,
+# named ...ab<pair>-stock.log and ...ab<pair>-adapter.log), the two
+# binders are compared over all of them instead: the median of every
+# round of every boot of one kernel against the other's, and the same
+# ratio per pair of boots for the spread. Boots of one kernel differ by up
+# to a third, so one boot of each says little. Logs named
+# ...icount-stock.log and ...icount-adapter.log come from boots under
+# QEMU's instruction counting, in which a guest ns is an instruction: the
+# two binders' instructions per round trip are compared round by round.
+#
+# usage: bench-report.py LOG OUTDIR [ADAPTER_LOG [AB_LOG...]]
 
 import re
 import statistics
@@ -85,19 +95,67 @@ def met(r, op, target):
     return 'yes' if (r[0] <= target if op == '<=' else r[0] >= target) else 'NO'
 
 
-def per_pipe(runs, size):
+def per_pipe(runs, size, work='rtt'):
     """Per-round binder / pipe round trip at @size: a list, maybe empty."""
-    b, p = runs.get(('rtt', size, 'binder'), {}), runs.get(('rtt', size, 'pipe'), {})
+    b, p = runs.get((work, size, 'binder'), {}), runs.get((work, size, 'pipe'), {})
     return [b[r] / p[r] for r in sorted(set(b) & set(p)) if p[r]]
 
 
-def cross_boot(runs, runs2, size):
+def cross_boot(runs, runs2, size, work='rtt'):
     """binder.c on the adapter / on binder_alloc.c, each against its pipes."""
-    a, s = per_pipe(runs2, size), per_pipe(runs, size)
+    a, s = per_pipe(runs2, size, work), per_pipe(runs, size, work)
     if not a or not s:
         return None
     return (statistics.median(a) / statistics.median(s),
             min(a) / max(s), max(a) / min(s))
+
+
+def load_ab(paths):
+    """{pair: {'stock'|'adapter': runs}} from the interleaved boots' logs."""
+    pairs = defaultdict(dict)
+    icount = {}
+    fails = []
+    for path in paths:
+        m = re.search(r'(ab(\d+)|icount)-(stock|adapter)\.log$', path)
+        if not m:
+            sys.exit(f'bench-report: {path}: not an ab<pair>-<kernel>.log '
+                     'or icount-<kernel>.log')
+        runs, _, f = load(path)
+        if not runs:
+            sys.exit(f'bench-report: no results in {path}')
+        if m.group(2):
+            pairs[int(m.group(2))][m.group(3)] = runs
+        else:
+            icount[m.group(3)] = runs
+        fails += [f'{m.group(3)} kernel, {m.group(1)}: {x}' for x in f]
+    return pairs, icount, fails
+
+
+def ab_values(pairs, kernel, work, size, pipe=False):
+    """Every round's binder round trip (or binder / pipe) in @kernel's boots."""
+    vals = []
+    for p in pairs.values():
+        runs = p.get(kernel, {})
+        if pipe:
+            vals += per_pipe(runs, size, work)
+        else:
+            vals += list(runs.get((work, size, 'binder'), {}).values())
+    return vals
+
+
+def ab_ratio(pairs, work, size, pipe=False):
+    """Pooled adapter / binder_alloc.c, with the per-pair ratios' spread."""
+    a = ab_values(pairs, 'adapter', work, size, pipe)
+    s = ab_values(pairs, 'stock', work, size, pipe)
+    if not a or not s:
+        return None
+    per = []
+    for n in pairs:
+        pa = ab_values({n: pairs[n]}, 'adapter', work, size, pipe)
+        ps = ab_values({n: pairs[n]}, 'stock', work, size, pipe)
+        if pa and ps:
+            per.append(statistics.median(pa) / statistics.median(ps))
+    return statistics.median(a) / statistics.median(s), min(per), max(per)
 
 
 def main():
@@ -111,6 +169,8 @@ def main():
         if not runs2:
             sys.exit(f'bench-report: no results in {sys.argv[3]}')
         fails += [f'adapter kernel: {f}' for f in fails2]
+    ab, icount, fails_ab = load_ab(sys.argv[4:])
+    fails += fails_ab
 
     with open(f'{outdir}/results.csv', 'w') as f:
         f.write('workload,param,impl,unit,median,min,max,rounds\n')
@@ -159,7 +219,15 @@ def main():
         ratio(runs, ('rtt', 1 << 20, PR), ('rtt', 1 << 20, 'unix'),
               invert=True), '>=', 2.0)
 
-    if runs2:
+    if ab:
+        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+            for size in SIZES:
+                if ab_values(ab, 'adapter', work, size):
+                    row(f'binder.c round trip {size_name(size)} on this '
+                        f'allocator{where} (time, vs binder_alloc.c, '
+                        f'{len(ab)} boots each)',
+                        ab_ratio(ab, work, size), '<=', 1.0)
+    elif runs2:
         for size in SIZES:
             row(f'binder.c round trip {size_name(size)} on this allocator '
                 '(time, vs binder_alloc.c, per pipe)',
@@ -186,6 +254,13 @@ def main():
                 figs.append(f'{impl} {spread(list(runs["rtt", size, impl].values()))[0]:.0f}')
         rb = fmt_ratio(ratio(runs, ('rtt', size, PR), ('rtt', size, 'binder')))
         out.append(f'  {size_name(size):>7}: {", ".join(figs)}; vs binder {rb}')
+    for size in SIZES:
+        if ('rtt1', size, PR) not in runs:
+            continue
+        figs = [f'{impl} {spread(list(runs["rtt1", size, impl].values()))[0]:.0f}'
+                for impl in (PR, 'binder', 'pipe') if ('rtt1', size, impl) in runs]
+        rb = fmt_ratio(ratio(runs, ('rtt1', size, PR), ('rtt1', size, 'binder')))
+        out.append(f'  {size_name(size):>7}, one CPU: {", ".join(figs)}; vs binder {rb}')
     for work in ('pairs', 'fanin'):
         params = sorted({k[1] for k in runs if k[0] == work})
         for n in params:
@@ -211,16 +286,54 @@ def main():
         out.append('')
         out.append('binder.c on this allocator (second kernel) and on binder_alloc.c '
                    '(first kernel), round trip median ns:')
-        for size in SIZES:
-            k = ('rtt', size, 'binder')
-            if k not in runs or k not in runs2:
-                continue
-            a = spread(list(runs2[k].values()))[0]
-            b = spread(list(runs[k].values()))[0]
-            pa = spread(list(runs2.get(('rtt', size, 'pipe'), {0: 0}).values()))[0]
-            pb = spread(list(runs.get(('rtt', size, 'pipe'), {0: 0}).values()))[0]
-            out.append(f'  {size_name(size):>7}: adapter {a:.0f}, binder_alloc {b:.0f} '
-                       f'(raw {a / b:.2f}); pipes {pa:.0f} and {pb:.0f}')
+        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+            for size in SIZES:
+                k = (work, size, 'binder')
+                if k not in runs or k not in runs2:
+                    continue
+                a = spread(list(runs2[k].values()))[0]
+                b = spread(list(runs[k].values()))[0]
+                pa = spread(list(runs2.get((work, size, 'pipe'), {0: 0}).values()))[0]
+                pb = spread(list(runs.get((work, size, 'pipe'), {0: 0}).values()))[0]
+                out.append(f'  {size_name(size):>7}{where}: adapter {a:.0f}, '
+                           f'binder_alloc {b:.0f} (raw {a / b:.2f}); '
+                           f'pipes {pa:.0f} and {pb:.0f}')
+    if ab:
+        out.append('')
+        out.append(f'binder.c on this allocator and on binder_alloc.c, {len(ab)} boots '
+                   'of each kernel in turns, every round pooled: median ns, ratio '
+                   '(spread over the pairs of boots); the same per pipe round trip:')
+        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+            for size in SIZES:
+                a = ab_values(ab, 'adapter', work, size)
+                s = ab_values(ab, 'stock', work, size)
+                if not a or not s:
+                    continue
+                out.append(f'  {size_name(size):>7}{where}: adapter '
+                           f'{statistics.median(a):.0f}, binder_alloc '
+                           f'{statistics.median(s):.0f}: '
+                           f'{fmt_ratio(ab_ratio(ab, work, size))}; per pipe '
+                           f'{fmt_ratio(ab_ratio(ab, work, size, pipe=True))}')
+    if len(icount) == 2:
+        out.append('')
+        out.append('binder.c on this allocator and on binder_alloc.c under instruction '
+                   'counting, one boot each: instructions per round trip (median), '
+                   'ratio (spread over the rounds):')
+        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+            for size in SIZES:
+                k = (work, size, 'binder')
+                a, s = icount['adapter'].get(k), icount['stock'].get(k)
+                if not a or not s:
+                    continue
+                q = [a[r] / s[r] for r in sorted(set(a) & set(s)) if s[r]]
+                if not q:
+                    continue
+                # Four places: the differences are a few in a thousand.
+                med, lo, hi = spread(q)
+                out.append(f'  {size_name(size):>7}{where}: adapter '
+                           f'{statistics.median(a.values()):.0f}, binder_alloc '
+                           f'{statistics.median(s.values()):.0f}: '
+                           f'{med:.4f} ({lo:.4f}-{hi:.4f})')
     rounds = max(len(v) for v in runs.values())
     out.append('')
     out.append(f'{rounds} rounds; every figure is the median over the rounds, '

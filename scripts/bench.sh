@@ -7,7 +7,11 @@
 # CPUs, run the in-kernel and the userspace benchmarks in that one boot,
 # and report medians over the rounds and the ratios against binder; then
 # boot a second kernel, in which binder.c runs on this driver's allocator
-# (configs/bench-adapter.config), for the userspace half again:
+# (configs/bench-adapter.config), for the userspace half again; then
+# BENCH_PAIRS (default 3) pairs of short boots, the first kernel and the
+# second in turn, for binder's round trips alone, which the comparison of
+# the two binders pools; and one boot of each under QEMU's instruction
+# counting, for the instructions of those round trips:
 #
 #   build/bench/results.txt   the table
 #   build/bench/results.csv   every figure: median, min, max, rounds
@@ -26,6 +30,7 @@ main() {
 	local kbuild=$PR_BUILD/x86_64-bench out=$PR_BUILD/bench
 	local kbuild2=$PR_BUILD/x86_64-bench-adapter
 	local guest=$out/guest rounds=${BENCH_ROUNDS:-5} start
+	local pairs=${BENCH_PAIRS:-3} kb k i ab
 
 	start=$(pr_now)
 	"$PR_ROOT/scripts/deps.sh" gnuplot-nox
@@ -58,8 +63,40 @@ main() {
 		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
 		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-adapter.txt"
 
+	# Two boots of one kernel differ by up to a third in every round
+	# trip, pipes included: the comparison of the two binders pools
+	# short boots of both kernels, in turns, that run binder's round
+	# trips only.
+	ab=()
+	for i in $(seq 1 "$pairs"); do
+		for k in stock adapter; do
+			kb=$kbuild
+			[ "$k" = adapter ] && kb=$kbuild2
+			PR_VM_KBUILD=$kb PR_VM_DEMO=1 PR_VM_MODULES= \
+				PR_VM_KUNIT_MODULE= PR_VM_SUITE=bench-ab$i-$k \
+				PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
+				PR_VM_APPEND="BENCH_ROUNDS=$rounds BPR_BENCH_ONLY=rtt,rtt1" \
+				"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-ab$i-$k.txt"
+			ab+=("$PR_BUILD/logs/bench-ab$i-$k.log")
+		done
+	done
+	# And one boot of each under instruction counting (a guest ns is an
+	# instruction, idle time is skipped): what each binder executes per
+	# round trip, the same from boot to boot to a few in ten thousand.
+	for k in stock adapter; do
+		kb=$kbuild
+		[ "$k" = adapter ] && kb=$kbuild2
+		PR_VM_KBUILD=$kb PR_VM_DEMO=1 PR_VM_MODULES= \
+			PR_VM_KUNIT_MODULE= PR_VM_SUITE=bench-icount-$k \
+			PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
+			PR_VM_QEMU_ARGS="-icount shift=0,sleep=off" \
+			PR_VM_APPEND="BENCH_ROUNDS=3 BPR_BENCH_ONLY=rtt,rtt1" \
+			"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-icount-$k.txt"
+		ab+=("$PR_BUILD/logs/bench-icount-$k.log")
+	done
+
 	python3 "$PR_ROOT/scripts/bench-report.py" "$PR_BUILD/logs/bench.log" "$out" \
-		"$PR_BUILD/logs/bench-adapter.log"
+		"$PR_BUILD/logs/bench-adapter.log" "${ab[@]}"
 	(cd "$out" && gnuplot bench.gp) ||
 		pr_log "gnuplot failed: no bench.png"
 	cat "$out/results.txt"

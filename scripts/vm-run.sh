@@ -22,6 +22,7 @@
 #   PR_VM_APPEND         extra kernel command line (NAME=value words that the
 #                        kernel does not know reach /init's environment)
 #   PR_VM_LIVE           if set, print the tests' lines while the VM runs
+#   PR_VM_QEMU_ARGS      more QEMU options
 #
 # The console log goes to $PR_BUILD/logs/$PR_VM_SUITE.log, kunit.py's view of
 # it to $PR_BUILD/logs/$PR_VM_SUITE.parsed. Exits non-zero on any failure.
@@ -200,6 +201,9 @@ run_vm() {
 	qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
 		-m 1G -smp 2 -serial stdio -bios qboot.rom
 		-kernel "$bzimage" -initrd "$initrd" -append "$append")
+	# Word splitting is the point: a list of QEMU options.
+	# shellcheck disable=SC2206
+	qemu+=(${PR_VM_QEMU_ARGS:-})
 
 	pr_log "booting $bzimage (log: $log)"
 	start=$(pr_now)
