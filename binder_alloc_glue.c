@@ -656,6 +656,8 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_walk_allocated, PAGE_RANGE_NS);
 
 /*
  * Offset in the range of bytes [@offset, + @bytes) of @buffer, if inside.
+ * The copies return at once after it for zero bytes, which binder.c asks
+ * for in every transaction without offsets.
  * Without the lock, as binder_alloc.c checks: a copy's caller holds the
  * buffer allocated, and only the holder frees it; its address and the
  * sizes asked for, which bpa_carve() made its size, were set before the
@@ -698,7 +700,7 @@ int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,
 	int ret;
 
 	ret = bpa_buffer_offset(alloc, buffer, offset, bytes, &off);
-	if (ret)
+	if (ret || !bytes)
 		return ret;
 	return page_range_copy_from_user(&alloc->range, off, from, bytes);
 }
@@ -724,7 +726,7 @@ int bpa_alloc_copy_to_buffer(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 	int ret;
 
 	ret = bpa_buffer_offset(alloc, buffer, offset, bytes, &off);
-	if (ret)
+	if (ret || !bytes)
 		return ret;
 	return page_range_write(&alloc->range, off, from, bytes);
 }
@@ -751,7 +753,7 @@ int bpa_alloc_copy_from_buffer(struct bpa_alloc *alloc, void *to,
 	int ret;
 
 	ret = bpa_buffer_offset(alloc, buffer, offset, bytes, &off);
-	if (ret)
+	if (ret || !bytes)
 		return ret;
 	return page_range_read(&alloc->range, off, to, bytes);
 }
