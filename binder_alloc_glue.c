@@ -656,15 +656,15 @@ EXPORT_SYMBOL_NS_GPL(bpa_alloc_walk_allocated, PAGE_RANGE_NS);
 
 /*
  * Offset in the range of bytes [@offset, + @bytes) of @buffer, if inside.
- * The copies return at once after it for zero bytes, which binder.c asks
- * for in every transaction without offsets.
  * Without the lock, as binder_alloc.c checks: a copy's caller holds the
  * buffer allocated, and only the holder frees it; its address and the
  * sizes asked for, which bpa_carve() made its size, were set before the
  * allocation handed it out and stay until the free, while a neighbour's
  * free or split changes only the neighbour. The area's address was set at
  * mmap, before any buffer. A copy into a buffer freed already is the
- * caller's bug, which the free flag refuses where it can.
+ * caller's bug, which the free flag refuses where it can. The copies
+ * return at once after it for zero bytes, which binder.c asks for in
+ * every transaction without offsets.
  */
 static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
 			     size_t offset, size_t bytes, size_t *range_off)

@@ -39,6 +39,8 @@ LINE = re.compile(r'\b(prb|bpr): (\S+) (\d+) (\S+) (\d+) (\d+) (\S+)\s*$')
 FAIL = re.compile(r'\b(?:prb|bpr): FAIL (.*)$')
 PR = 'page_range'
 SIZES = [8, 128, 4096, 65536, 1048576]
+# binder's round trip workloads, and how the report names them.
+BINDER_RTTS = (('rtt', ''), ('rtt1', ', one CPU'))
 
 
 def size_name(n):
@@ -220,7 +222,7 @@ def main():
               invert=True), '>=', 2.0)
 
     if ab:
-        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+        for work, where in BINDER_RTTS:
             for size in SIZES:
                 if ab_values(ab, 'adapter', work, size):
                     row(f'binder.c round trip {size_name(size)} on this '
@@ -286,7 +288,7 @@ def main():
         out.append('')
         out.append('binder.c on this allocator (second kernel) and on binder_alloc.c '
                    '(first kernel), round trip median ns:')
-        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+        for work, where in BINDER_RTTS:
             for size in SIZES:
                 k = (work, size, 'binder')
                 if k not in runs or k not in runs2:
@@ -303,7 +305,7 @@ def main():
         out.append(f'binder.c on this allocator and on binder_alloc.c, {len(ab)} boots '
                    'of each kernel in turns, every round pooled: median ns, ratio '
                    '(spread over the pairs of boots); the same per pipe round trip:')
-        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+        for work, where in BINDER_RTTS:
             for size in SIZES:
                 a = ab_values(ab, 'adapter', work, size)
                 s = ab_values(ab, 'stock', work, size)
@@ -319,7 +321,7 @@ def main():
         out.append('binder.c on this allocator and on binder_alloc.c under instruction '
                    'counting, one boot each: instructions per round trip (median), '
                    'ratio (spread over the rounds):')
-        for work, where in (('rtt', ''), ('rtt1', ', one CPU')):
+        for work, where in BINDER_RTTS:
             for size in SIZES:
                 k = (work, size, 'binder')
                 a, s = icount['adapter'].get(k), icount['stock'].get(k)

@@ -26,11 +26,20 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 
+# boot KBUILD SUITE APPEND: one benchmark boot of the userspace half in
+# $guest (main's), its output in $out; PR_VM_QEMU_ARGS passes through.
+boot() {
+	PR_VM_KBUILD=$1 PR_VM_SUITE=$2 PR_VM_APPEND=$3 PR_VM_DEMO=1 \
+		PR_VM_MODULES='' PR_VM_KUNIT_MODULE='' PR_VM_TESTS=$guest \
+		PR_VM_TIMEOUT=3600 PR_VM_LIVE=1 \
+		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-$2.txt"
+}
+
 main() {
 	local kbuild=$PR_BUILD/x86_64-bench out=$PR_BUILD/bench
 	local kbuild2=$PR_BUILD/x86_64-bench-adapter
 	local guest=$out/guest rounds=${BENCH_ROUNDS:-5} start
-	local pairs=${BENCH_PAIRS:-3} kb k i ab
+	local pairs=${BENCH_PAIRS:-3} kb k i suite extra=()
 
 	start=$(pr_now)
 	"$PR_ROOT/scripts/deps.sh" gnuplot-nox
@@ -47,10 +56,7 @@ main() {
 	chmod 644 "$guest/bpr_bench.bin"
 	install -m 755 "$PR_ROOT/bench/bench-guest.sh" "$guest/run"
 
-	PR_VM_KBUILD=$kbuild PR_VM_DEMO=1 PR_VM_MODULES= PR_VM_KUNIT_MODULE= \
-		PR_VM_SUITE=bench PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
-		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
-		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output.txt"
+	boot "$kbuild" bench "BENCH_ROUNDS=$rounds"
 
 	# Upstream binder.c on this driver's allocator takes a second kernel
 	# (the allocator is chosen at build time); the same userspace half
@@ -58,45 +64,34 @@ main() {
 	# the first boot's, each against the pipe round trips of its own boot.
 	PR_VM_KBUILD=$kbuild2 PR_VM_CONFIG="bench.config bench-adapter.config" \
 		PR_VM_GCC=1 "$PR_ROOT/scripts/vm-kernel.sh"
-	PR_VM_KBUILD=$kbuild2 PR_VM_DEMO=1 PR_VM_MODULES= PR_VM_KUNIT_MODULE= \
-		PR_VM_SUITE=bench-adapter PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
-		PR_VM_LIVE=1 PR_VM_APPEND="BENCH_ROUNDS=$rounds" \
-		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-adapter.txt"
+	boot "$kbuild2" bench-adapter "BENCH_ROUNDS=$rounds"
 
 	# Two boots of one kernel differ by up to a third in every round
 	# trip, pipes included: the comparison of the two binders pools
 	# short boots of both kernels, in turns, that run binder's round
-	# trips only.
-	ab=()
-	for i in $(seq 1 "$pairs"); do
+	# trips only; and one boot of each under instruction counting (a
+	# guest ns is an instruction, idle time is skipped) gives what each
+	# binder executes per round trip, the same from boot to boot to a
+	# few in ten thousand.
+	for i in $(seq 1 "$pairs") icount; do
 		for k in stock adapter; do
 			kb=$kbuild
 			[ "$k" = adapter ] && kb=$kbuild2
-			PR_VM_KBUILD=$kb PR_VM_DEMO=1 PR_VM_MODULES= \
-				PR_VM_KUNIT_MODULE= PR_VM_SUITE=bench-ab$i-$k \
-				PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
-				PR_VM_APPEND="BENCH_ROUNDS=$rounds BPR_BENCH_ONLY=rtt,rtt1" \
-				"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-ab$i-$k.txt"
-			ab+=("$PR_BUILD/logs/bench-ab$i-$k.log")
+			if [ "$i" = icount ]; then
+				suite=bench-icount-$k
+				PR_VM_QEMU_ARGS="-icount shift=0,sleep=off" boot "$kb" \
+					"$suite" "BENCH_ROUNDS=3 BPR_BENCH_ONLY=rtt,rtt1"
+			else
+				suite=bench-ab$i-$k
+				boot "$kb" "$suite" \
+					"BENCH_ROUNDS=$rounds BPR_BENCH_ONLY=rtt,rtt1"
+			fi
+			extra+=("$PR_BUILD/logs/$suite.log")
 		done
-	done
-	# And one boot of each under instruction counting (a guest ns is an
-	# instruction, idle time is skipped): what each binder executes per
-	# round trip, the same from boot to boot to a few in ten thousand.
-	for k in stock adapter; do
-		kb=$kbuild
-		[ "$k" = adapter ] && kb=$kbuild2
-		PR_VM_KBUILD=$kb PR_VM_DEMO=1 PR_VM_MODULES= \
-			PR_VM_KUNIT_MODULE= PR_VM_SUITE=bench-icount-$k \
-			PR_VM_TESTS=$guest PR_VM_TIMEOUT=3600 \
-			PR_VM_QEMU_ARGS="-icount shift=0,sleep=off" \
-			PR_VM_APPEND="BENCH_ROUNDS=3 BPR_BENCH_ONLY=rtt,rtt1" \
-			"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-icount-$k.txt"
-		ab+=("$PR_BUILD/logs/bench-icount-$k.log")
 	done
 
 	python3 "$PR_ROOT/scripts/bench-report.py" "$PR_BUILD/logs/bench.log" "$out" \
-		"$PR_BUILD/logs/bench-adapter.log" "${ab[@]}"
+		"$PR_BUILD/logs/bench-adapter.log" "${extra[@]}"
 	(cd "$out" && gnuplot bench.gp) ||
 		pr_log "gnuplot failed: no bench.png"
 	cat "$out/results.txt"
