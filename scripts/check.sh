@@ -29,9 +29,12 @@ step() {
 }
 
 : > "$PR_BUILD/logs/timings"
-# Count this run's ccache hits only (the statistics, not the cache).
-[ -n "$PR_CCACHE" ] && ccache -z > /dev/null 2>&1
 "$PR_ROOT/scripts/deps.sh" || pr_die "could not install the packages"
+# deps.sh may just have installed ccache: decide again, as each script
+# below does when it sources common.sh. Count this run's hits only (the
+# statistics, not the cache).
+PR_CCACHE=$(bash -c '. "$1"; printf %s "$PR_CCACHE"' _ "$PR_ROOT/scripts/common.sh")
+[ -n "$PR_CCACHE" ] && ccache -z > /dev/null 2>&1
 "$PR_ROOT/scripts/kernel-src.sh" || pr_die "could not unpack the kernel"
 
 step "x86_64 kernel" "$PR_ROOT/scripts/vm-kernel.sh"

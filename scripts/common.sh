@@ -19,8 +19,16 @@ PR_JOBS=${PR_JOBS:-$(nproc)}
 # little. For the same source to give the same hash in any clone, paths
 # are made relative to the project (the kernel tree is under $PR_BUILD),
 # the working directory is left out of the hash (no debug info is built)
-# and the build stamp is fixed. PR_CCACHE= turns it off.
-PR_CCACHE=${PR_CCACHE-$(command -v ccache > /dev/null && echo 'ccache ')}
+# and the build stamp is fixed. PR_CCACHE= turns it off. This file is
+# sourced under "set -e" before scripts/deps.sh has installed anything, so
+# no probe here may fail: a failing command substitution in an assignment
+# would end the script that sources it.
+if [ -z "${PR_CCACHE+set}" ]; then
+	PR_CCACHE=
+	if command -v ccache > /dev/null; then
+		PR_CCACHE='ccache '
+	fi
+fi
 export CCACHE_BASEDIR=$PR_ROOT CCACHE_NOHASHDIR=1
 export CCACHE_SLOPPINESS=include_file_mtime,include_file_ctime,time_macros
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2025'

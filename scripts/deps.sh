@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-pkgs=(linux-source-$PR_KVER build-essential flex bison bc libelf-dev
+pkgs=(linux-source-$PR_KVER build-essential make git flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
       rsync clang lld llvm perl gzip xz-utils ccache "$@")
 

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The test scripts' own decisions that a run cannot show: which boots
-# panic on what (pr_panic_args() in scripts/common.sh) and which kernel
-# reports fail a run (scripts/log-scan.sh). scripts/static-checks.sh runs
-# each case as one test.
+# panic on what (pr_panic_args() in scripts/common.sh), which kernel
+# reports fail a run (scripts/log-scan.sh), and that the scripts get going
+# on a fresh Debian machine, where scripts/deps.sh has yet to install
+# their tools. scripts/static-checks.sh runs each case as one test.
 #
 # usage: scripts_test.sh list | CASE
 set -euo pipefail
@@ -107,6 +108,91 @@ case_scan_fails_on_leak_through_driver() {
 [  117.115243] PR-VM-END failures=0
 END
 	scan 1 "$tmp/log"
+}
+
+# A fresh Debian 12 machine, simulated in $tmp/fresh/bin, the only
+# directory on PATH: the commands of a minimal Debian system (the
+# Priority: required packages that debootstrap --variant=minbase
+# installs), a dpkg-query that knows no package, an apt-get that records
+# what it is asked, and a sudo that runs its command. No ccache, gcc,
+# clang, make, git, qemu, sparse or python3.
+fresh_machine() {
+	local bin=$tmp/fresh/bin c p
+
+	mkdir -p "$bin"
+	for c in bash sh cat cp mv rm rmdir mkdir mktemp ls ln chmod dirname \
+		 basename readlink realpath env id sed grep head tail tr cut \
+		 sort uniq wc tee touch date nproc sleep stat find xargs gzip \
+		 tar uname flock cmp diff perl mawk awk dpkg; do
+		p=$(PATH=/usr/bin:/bin:/usr/sbin:/sbin type -P "$c") ||
+			{ echo "no $c on this machine"; return 1; }
+		ln -sf "$p" "$bin/$c"
+	done
+	cat > "$bin/dpkg-query" <<END
+#!/bin/bash
+printf '%s\\n' "\$*" >> "$tmp/fresh/dpkg-query.log"
+exit 1
+END
+	cat > "$bin/apt-get" <<END
+#!/bin/bash
+printf '%s\\n' "\$*" >> "$tmp/fresh/apt-get.log"
+END
+	printf '#!/bin/bash\nexec "$@"\n' > "$bin/sudo"
+	chmod +x "$bin/dpkg-query" "$bin/apt-get" "$bin/sudo"
+	: > "$tmp/fresh/dpkg-query.log"
+	: > "$tmp/fresh/apt-get.log"
+}
+
+# fresh_env COMMAND...: COMMAND in the fresh machine's environment, with
+# none of this one's variables (PR_CCACHE among them).
+fresh_env() {
+	env -i HOME="$tmp/fresh" PATH="$tmp/fresh/bin" PR_BUILD="$tmp/build" "$@"
+}
+
+# Every script that sources common.sh gets past it on a fresh machine,
+# under its own "set" options: a probe for a tool that is not installed
+# yet (ccache) must not end it.
+case_fresh_machine_sources_common() {
+	local f n bad=0
+
+	fresh_machine || return 1
+	for f in $(grep -l '^\. .*common\.sh' "$PR_ROOT"/scripts/*.sh \
+		   "$PR_ROOT"/tests/*/*.sh); do
+		n=$(grep -n '^\. .*common\.sh' "$f" | head -n 1 | cut -d: -f1)
+		# bash -c sets $0 to the script, from which it finds common.sh.
+		fresh_env bash -c \
+			"$(head -n "$n" "$f"); echo PR-SOURCED" "$f" \
+			> "$tmp/out" 2>&1 || true
+		if ! grep -qx PR-SOURCED "$tmp/out"; then
+			echo "${f#"$PR_ROOT"/}: stops while sourcing common.sh"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
+# On a fresh machine, deps.sh installs every package it checks for, in
+# one apt-get install, and exits 0.
+case_fresh_machine_deps_installs_all() {
+	local p rc=0
+
+	fresh_machine || return 1
+	fresh_env bash "$PR_ROOT/scripts/deps.sh" \
+		> "$tmp/out" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		cat "$tmp/out"
+		echo "deps.sh exited $rc"
+		return 1
+	fi
+	grep -qx 'update.*' "$tmp/fresh/apt-get.log" ||
+		{ echo "no apt-get update"; cat "$tmp/fresh/apt-get.log"; return 1; }
+	[ "$(grep -c '^install ' "$tmp/fresh/apt-get.log")" -eq 1 ] ||
+		{ echo "not one apt-get install"; cat "$tmp/fresh/apt-get.log"; return 1; }
+	for p in $(awk '{ print $NF }' "$tmp/fresh/dpkg-query.log") ccache \
+		 clang make qemu-system-x86 linux-source-6.12; do
+		grep -q "^install .* $p\( \|$\)" "$tmp/fresh/apt-get.log" ||
+			{ echo "$p not installed"; cat "$tmp/fresh/apt-get.log"; return 1; }
+	done
 }
 
 case_scan_passes_clean_log() {
