@@ -67,6 +67,35 @@ case_kasan_boot_panics() {
 		{ echo "KASAN boot args: $args"; return 1; }
 }
 
+# kunit-min runs kunit.py as the README tells users, with only the
+# kernel arguments of every test boot added: a warning panics there too.
+case_kunit_min_boot_panics() {
+	local p=$tmp/proj a want
+
+	mkdir -p "$p/scripts" "$p/tests"
+	cp "$PR_ROOT/scripts/common.sh" "$PR_ROOT/scripts/kunit-min.sh" \
+		"$p/scripts/"
+	cp "$PR_ROOT/tests/.kunitconfig" "$p/tests/"
+	# kunit-run.sh's arguments are kunit.py's, after the suite's name.
+	printf '#!/bin/bash\nprintf "%%s\\n" "$@"\n' > "$p/scripts/kunit-run.sh"
+	chmod +x "$p/scripts/kunit-run.sh"
+	bash "$p/scripts/kunit-min.sh" > "$tmp/out" 2>&1 ||
+		{ cat "$tmp/out"; echo "kunit-min.sh failed"; return 1; }
+	want=(kunit-min --arch=x86_64)
+	# shellcheck disable=SC2086 # a list of kernel arguments
+	for a in $PR_PANIC_ARGS; do
+		want+=("--kernel_args=$a")
+	done
+	for a in "${want[@]}"; do
+		grep -qxF -- "$a" "$tmp/out" ||
+			{ cat "$tmp/out"; echo "kunit-min: no $a"; return 1; }
+	done
+	if grep -E -- '^--(kconfig_add|kunitconfig|qemu_args)' "$tmp/out"; then
+		echo "kunit-min: more than kernel arguments added"
+		return 1
+	fi
+}
+
 case_scan_ignores_kcsan_outside_scope() {
 	kcsan_report 'flush_tlb_mm_range+0x121/0x1c0' > "$tmp/log"
 	scan 0 "$tmp/log"
