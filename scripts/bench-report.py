@@ -245,7 +245,7 @@ def main():
     # Everything else, as ratios against binder (and figures).
     if floor:
         out.append('')
-        out.append('Cold install floor: allocating, zeroing and freeing a page alone '
+        out.append('Cold install floor: allocating and zeroing a page alone '
                    f'takes {fmt_ratio(floor)} of binder\'s install time per page.')
     out.append('')
     out.append('Round trips (median ns; ratio page_range / other):')
@@ -287,7 +287,9 @@ def main():
     if runs2:
         out.append('')
         out.append('binder.c on this allocator (second kernel) and on binder_alloc.c '
-                   '(first kernel), round trip median ns:')
+                   '(first kernel), main boots, round trip median ns; the ratio of '
+                   'the two binders\' round trips per pipe round trip of the same '
+                   'round (median, spread):')
         for work, where in BINDER_RTTS:
             for size in SIZES:
                 k = (work, size, 'binder')
@@ -297,9 +299,10 @@ def main():
                 b = spread(list(runs[k].values()))[0]
                 pa = spread(list(runs2.get((work, size, 'pipe'), {0: 0}).values()))[0]
                 pb = spread(list(runs.get((work, size, 'pipe'), {0: 0}).values()))[0]
+                pp = fmt_ratio(cross_boot(runs, runs2, size, work))
                 out.append(f'  {size_name(size):>7}{where}: adapter {a:.0f}, '
                            f'binder_alloc {b:.0f} (raw {a / b:.2f}); '
-                           f'pipes {pa:.0f} and {pb:.0f}')
+                           f'pipes {pa:.0f} and {pb:.0f}; per pipe {pp}')
     if ab:
         out.append('')
         out.append(f'binder.c on this allocator and on binder_alloc.c, {len(ab)} boots '
