@@ -17,8 +17,9 @@
 #                     userspace stress tests on the same kernel
 #   make binder       upstream binder.c on this allocator: KUnit and binder
 #                     traffic on that kernel
-#   make bench        build the benchmark kernel, run the benchmarks against
-#                     upstream binder in one boot: build/bench/results.txt
+#   make bench        build the two benchmark kernels, run the benchmarks
+#                     against upstream binder in ten boots of them (with the
+#                     default BENCH_PAIRS=3): build/bench/results.txt
 #   make soak DURATION=seconds
 #                     the fuzzer and the memory-pressure test in a loop
 #   make in-tree KSRC=/path/to/linux [SUBDIR=drivers/android/page_range]

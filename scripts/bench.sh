@@ -72,7 +72,7 @@ main() {
 	# trips only; and one boot of each under instruction counting (a
 	# guest ns is an instruction, idle time is skipped) gives what each
 	# binder executes per round trip, the same from boot to boot to a
-	# few in ten thousand.
+	# few in a thousand.
 	for i in $(seq 1 "$pairs") icount; do
 		for k in stock adapter; do
 			kb=$kbuild
