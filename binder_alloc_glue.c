@@ -71,7 +71,8 @@ static size_t bpa_buffer_size_locked(struct bpa_alloc *alloc,
  * @buffer: a buffer of @alloc
  *
  * Context: Process or atomic context, not interrupt context.
- * Return: the bytes between the buffer's start and the next buffer's.
+ * Return: the bytes between the buffer's start and the next buffer's, or
+ * the end of the area for the last buffer.
  */
 size_t bpa_buffer_size(struct bpa_alloc *alloc, struct bpa_buffer *buffer)
 {
@@ -461,11 +462,15 @@ static struct bpa_buffer *bpa_place_buffer(struct bpa_alloc *alloc,
  * mapped before it is returned; their contents are zero for pages that
  * were free, and whatever earlier buffers left for pages that were kept.
  *
- * Context: Process context; may sleep.
- * Return: the buffer; ERR_PTR(-EINVAL) if the sizes overflow,
+ * Context: Process context; may sleep. Takes the owner's locks killably
+ * where a page must be made present (page_range_use()).
+ * Return: the buffer; ERR_PTR(-EINVAL) if the sizes overflow;
  * ERR_PTR(-ENOSPC) if no free buffer is large enough or the async space is
- * exhausted, ERR_PTR(-ESRCH) if the area is not mapped or its VMA was
- * closed, ERR_PTR(-ENOMEM), or the error of vm_insert_page().
+ * exhausted; ERR_PTR(-ESRCH) if the area is not mapped or its VMA was
+ * closed, or, where a page must be inserted, if the VMA is being unmapped
+ * or the owner's mm has no users left; ERR_PTR(-ENOMEM); ERR_PTR(-EINTR)
+ * if a fatal signal came while waiting for the owner's locks; or another
+ * error of vm_insert_pages(). On error the allocation is undone.
  */
 struct bpa_buffer *bpa_alloc_new_buf(struct bpa_alloc *alloc, size_t data_size,
 				     size_t offsets_size, size_t extra_size,
@@ -689,8 +694,9 @@ static int bpa_buffer_offset(struct bpa_alloc *alloc, struct bpa_buffer *buffer,
  * @bytes: number of bytes
  *
  * Context: Process context; may fault.
- * Return: 0, -EINVAL if the bytes are not inside the buffer, -EFAULT if
- * @from cannot be read.
+ * Return: 0; -EINVAL if the bytes are not inside an allocated buffer;
+ * -EFAULT if @from cannot be read; -EFAULT, with a warning, if a page is
+ * missing (a bug: an allocated buffer's pages are present).
  */
 int bpa_alloc_copy_user_to_buffer(struct bpa_alloc *alloc,
 				  struct bpa_buffer *buffer, size_t offset,
@@ -939,7 +945,7 @@ void bpa_alloc_module_exit(void)
  * to debugfs.
  *
  * Context: Process context of the owner; not under the mmap lock.
- * Return: 0, or -ESRCH if current has no mm.
+ * Return: 0, -ESRCH if current has no mm, or -ENOMEM (page_range_init()).
  */
 int bpa_alloc_init(struct bpa_alloc *alloc, struct page_range_shrinker *prs)
 {

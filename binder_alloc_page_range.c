@@ -34,7 +34,7 @@ static struct binder_buffer *to_binder_buffer(struct bpa_buffer *pb)
  * binder_alloc_shrinker_init() - register the shrinker of binder's pages
  *
  * Context: binder's init.
- * Return: 0 or a negative errno.
+ * Return: 0, or -ENOMEM.
  */
 int binder_alloc_shrinker_init(void)
 {
@@ -55,8 +55,9 @@ void binder_alloc_shrinker_exit(void)
  * binder_alloc_init() - initialise a binder process's allocator
  * @alloc: the allocator
  *
- * binder_alloc.c cannot fail here; bpa_alloc_init() can (no mm), and
- * then the area cannot be mapped and every allocation fails with -ESRCH.
+ * binder_alloc.c cannot fail here; bpa_alloc_init() can (no mm, or no
+ * memory), and then mmap() fails with its error and every allocation with
+ * -ESRCH.
  *
  * Context: binder's open(), in the owner's context.
  */
@@ -79,9 +80,10 @@ void binder_alloc_init(struct binder_alloc *alloc)
  * binder.c's vm_ops stay: their ->close calls binder_alloc_vma_close().
  *
  * Context: binder's mmap(), mmap lock held for writing.
- * Return: 0; -EBUSY if the area was mapped before; -EPERM for an
- * executable mapping; -EINVAL for a non-zero offset; -ENOMEM; -ESRCH if
- * binder_alloc_init() failed.
+ * Return: 0; -EBUSY if the area was mapped before; -EPERM for a writable
+ * (which binder.c refuses first) or executable mapping; -EINVAL for a
+ * non-zero offset or a VMA of another mm; -ENOMEM; or, if
+ * binder_alloc_init() failed, its error: -ESRCH or -ENOMEM.
  */
 int binder_alloc_mmap_handler(struct binder_alloc *alloc,
 			      struct vm_area_struct *vma)
@@ -177,9 +179,12 @@ static bool binder_alloc_oneway_spam(struct binder_alloc *alloc)
  * returns.
  *
  * Context: Process context; may sleep.
- * Return: the buffer, or ERR_PTR(): -ESRCH if the area is not mapped or
- * its VMA closed (binder.c answers BR_DEAD_REPLY), -EINVAL if the sizes
- * overflow, -ENOSPC, -ENOMEM, -EINTR.
+ * Return: the buffer, or ERR_PTR(): -ESRCH if binder_alloc_init() failed,
+ * the area is not mapped or its VMA was closed, or, where a page must be
+ * inserted, the VMA is being unmapped or the target's mm has no users left
+ * (binder.c answers BR_DEAD_REPLY); -EINVAL if the sizes overflow;
+ * -ENOSPC; -ENOMEM; -EINTR if a fatal signal came while waiting for the
+ * target's locks; or another error of vm_insert_pages().
  */
 struct binder_buffer *binder_alloc_new_buf(struct binder_alloc *alloc,
 					   size_t data_size,
@@ -395,9 +400,9 @@ static bool binder_alloc_offset_ok(binder_size_t offset)
  * @bytes: how many bytes
  *
  * Context: Process context; may sleep.
- * Return: 0, or @bytes if the bytes are not inside @buffer or @from could
- * not be read (binder.c only tests for non-zero; binder_alloc.c returns
- * the bytes not copied).
+ * Return: 0, or @bytes if the bytes are not inside @buffer, @from could
+ * not be read or (with a warning: a bug) a page is missing (binder.c only
+ * tests for non-zero; binder_alloc.c returns the bytes not copied).
  */
 unsigned long
 binder_alloc_copy_user_to_buffer(struct binder_alloc *alloc,
@@ -422,7 +427,9 @@ binder_alloc_copy_user_to_buffer(struct binder_alloc *alloc,
  * @bytes: how many bytes
  *
  * Context: Process context.
- * Return: 0, or -EINVAL if the bytes are not inside @buffer.
+ * Return: 0; -EINVAL if the bytes are not inside @buffer; -EFAULT, with a
+ * warning, if a page is missing (a bug: an allocated buffer's pages are
+ * present).
  */
 int binder_alloc_copy_to_buffer(struct binder_alloc *alloc,
 				struct binder_buffer *buffer,
@@ -445,7 +452,9 @@ int binder_alloc_copy_to_buffer(struct binder_alloc *alloc,
  * @bytes: how many bytes
  *
  * Context: Process context.
- * Return: 0, or -EINVAL if the bytes are not inside @buffer.
+ * Return: 0; -EINVAL if the bytes are not inside @buffer; -EFAULT, with a
+ * warning, if a page is missing (a bug: an allocated buffer's pages are
+ * present).
  */
 int binder_alloc_copy_from_buffer(struct binder_alloc *alloc,
 				  void *dest,

@@ -189,8 +189,8 @@ EXPORT_SYMBOL_NS_GPL(page_range_init, PAGE_RANGE_NS);
  *
  * Context: Process context, mmap lock held for writing.
  * Return: the number of pages, -EINVAL for a VMA of another mm, of size
- * zero or without %VM_MIXEDMAP, -EBUSY if a VMA is already registered,
- * -ENOMEM.
+ * zero or without %VM_MIXEDMAP, -EBUSY if a VMA was registered before
+ * (closed or not), -ENOMEM.
  */
 int page_range_register_vma(struct page_range *range,
 			    struct vm_area_struct *vma)
@@ -566,8 +566,10 @@ out_free:
  * Return: 0; -EINVAL, with a warning (a caller's bug), if @start > @end or
  * @end is past the last slot; -ENOMEM; -EINTR if a fatal signal came while
  * waiting for a lock; -ESRCH if the VMA was closed (whether or not the
- * pages are present) or the mm is gone; or the error of vm_insert_pages().
- * On error, the slots before the failing one may be used.
+ * pages are present), or, where a page must be inserted, if the VMA is
+ * being unmapped or the mm has no users left; or another error of
+ * vm_insert_pages(). On error, the slots before the failing one may be
+ * used.
  */
 int page_range_use(struct page_range *range, size_t start, size_t end)
 {
