@@ -5,7 +5,8 @@
 # panic on what (pr_panic_args() in scripts/common.sh), which kernel
 # reports fail a run (scripts/log-scan.sh), and that the scripts get going
 # on a fresh Debian machine, where scripts/deps.sh has yet to install
-# their tools. scripts/static-checks.sh runs each case as one test.
+# their tools; and that README.md's Layout table names every source file.
+# scripts/static-checks.sh runs each case as one test.
 #
 # usage: scripts_test.sh list | CASE
 set -euo pipefail
@@ -222,6 +223,63 @@ case_fresh_machine_deps_installs_all() {
 		grep -q "^install .* $p\( \|$\)" "$tmp/fresh/apt-get.log" ||
 			{ echo "$p not installed"; cat "$tmp/fresh/apt-get.log"; return 1; }
 	done
+}
+
+# The tracked source files (git ls-files, or find outside a git
+# checkout): C sources and headers, scripts (by name or by a "#!" line),
+# Kbuild, Kconfig and Makefiles, config fragments and .kunitconfig.
+source_files() {
+	local files f
+
+	files=$(git -C "$PR_ROOT" ls-files 2> /dev/null || true)
+	if [ -z "$files" ]; then
+		files=$(cd "$PR_ROOT" && find . \( -path ./build -o -path ./.git \) \
+			-prune -o -type f -print | sed 's|^\./||')
+	fi
+	for f in $files; do
+		# Deleted from the work tree, not yet from the index.
+		[ -e "$PR_ROOT/$f" ] || continue
+		case ${f##*/} in
+		*.c | *.h | *.sh | *.py | *.config | .kunitconfig | Kbuild | \
+		Kconfig | Makefile)
+			echo "$f"
+			;;
+		*)
+			if [ "$(head -c 2 "$PR_ROOT/$f" 2> /dev/null)" = '#!' ]; then
+				echo "$f"
+			fi
+			;;
+		esac
+	done
+}
+
+# README.md's Layout table names every source file: each is, or lies under
+# a directory that is, a path in backquotes in a row's first column; and
+# every such path exists.
+case_readme_layout_lists_every_file() {
+	local f p ok bad=0
+
+	# shellcheck disable=SC2016 # backquotes, not an expansion
+	awk '/^## / { on = ($0 == "## Layout") } on && /^\| *`/' \
+		"$PR_ROOT/README.md" | cut -d'|' -f2 | grep -o '`[^`]*`' |
+		tr -d '`' > "$tmp/rows" || true
+	[ -s "$tmp/rows" ] || { echo "README.md: no Layout table"; return 1; }
+	while read -r p; do
+		[ -e "$PR_ROOT/$p" ] ||
+			{ echo "README.md Layout: $p does not exist"; bad=1; }
+	done < "$tmp/rows"
+	for f in $(source_files); do
+		ok=
+		while read -r p; do
+			p=${p%/}
+			if [ "$f" = "$p" ] || [[ $f == "$p"/* ]]; then
+				ok=1
+				break
+			fi
+		done < "$tmp/rows"
+		[ -n "$ok" ] || { echo "README.md Layout: no row for $f"; bad=1; }
+	done
+	return $bad
 }
 
 case_scan_passes_clean_log() {
