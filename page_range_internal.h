@@ -21,10 +21,10 @@
  *	allocator's per-page count (u16) a page costs 26 bytes of metadata,
  *	against binder's 32.
  *
- * The state is derived, as in the seed: @page NULL is free; @page set and
- * @lru empty is used; @page set and @lru queued is available. Only a
- * holder of &page_range.lock adds or removes @lru, so under that lock the
- * state is stable.
+ * The state is derived, as in Rust Binder's page_range.rs: @page NULL is
+ * free; @page set and @lru empty is used; @page set and @lru queued is
+ * available. Only a holder of &page_range.lock adds or removes @lru, so
+ * under that lock the state is stable.
  */
 struct page_range_page {
 	struct list_head lru;

@@ -1212,9 +1212,9 @@ static void prt_run_owner(struct kunit *test, struct prt_owner *o)
 }
 
 /*
- * Pages on the LRU when the owner's mm goes away are still reclaimed (the
- * seed skipped them for as long as the range lived), used ones stay until
- * released, and nothing can be mapped any more.
+ * Pages on the LRU when the owner's mm goes away are still reclaimed (Rust
+ * Binder's page_range.rs skipped them for as long as the range lived), used
+ * ones stay until released, and nothing can be mapped any more.
  */
 static void page_range_test_owner_exit(struct kunit *test)
 {
@@ -1367,8 +1367,8 @@ static int prt_kill_use_fn(struct prt_kill_call *call)
  * A fatal signal ends page_range_use()'s wait for a lock that another
  * task holds, the row choosing the range's mm_lock or its owner's mmap
  * lock: -EINTR, while the lock is still held, with the slot left free and
- * no page kept. The seed slept uninterruptibly there, so that a receiver
- * holding its own mmap lock parked its senders in D state.
+ * no page kept. Rust Binder's page_range.rs slept uninterruptibly there, so
+ * that a receiver holding its own mmap lock parked its senders in D state.
  */
 static void page_range_test_use_killable(struct kunit *test)
 {
