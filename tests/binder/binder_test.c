@@ -1602,6 +1602,12 @@ struct obj_srv {
 	int ready;
 };
 
+struct node_srv {
+	const char *path;
+	int ready;
+	int go;			/* read end: the client has read our reply */
+};
+
 static __u64 node_obj;		/* the client's node: binder knows its address */
 #define NODE_PTR	((binder_uintptr_t)(uintptr_t)&node_obj)
 #define NODE_COOKIE	0xc0de0000c0deULL
@@ -1612,7 +1618,7 @@ static __u64 node_obj;		/* the client's node: binder knows its address */
 
 static int node_serve(void *arg)
 {
-	struct obj_srv *s = arg;
+	struct node_srv *s = arg;
 	struct binder_transaction_data tr, rtr = { 0 }, cb = { 0 }, rep;
 	__u8 reply[NODE_REPLY], req[CB_SIZE];
 	struct binder_extended_error ee;
@@ -1622,6 +1628,7 @@ static int node_serve(void *arg)
 	const __u8 *p;
 	struct bt b;
 	int tcs;
+	char c;
 
 	if (bt_open(&b, s->path) || bt_manager(&b, 1) ||
 	    pipe_write(s->ready, "r", 1))
@@ -1655,6 +1662,18 @@ static int node_serve(void *arg)
 	rtr.data.ptr.buffer = (uintptr_t)reply;
 	if (bt_reply(&b, &rtr, 0))
 		return failp("node reply");
+	/*
+	 * Binder tells the client of the node's first references (BR_INCREFS,
+	 * BR_ACQUIRE) when the thread that sent it reads, ahead of our reply,
+	 * and only then counts the client as holding the node. Were our call
+	 * answered by the client's looper and the handle let go before that
+	 * thread ran (our reply wakes it, no more), binder would find the
+	 * node unheld, delete it and take that work off the thread's list
+	 * unread: the client would hear neither those nor BR_RELEASE and
+	 * BR_DECREFS. So wait until it has read the reply.
+	 */
+	if (pipe_read(s->go, &c, 1, STEP_MS))
+		return failp("waiting for the client to read the reply");
 	/*
 	 * A call of our own to the node, not one nested in the client's (for
 	 * which binder would pick the calling thread): it goes to whichever
@@ -1766,15 +1785,18 @@ TEST_F_TIMEOUT(binder, node_object, 120)
 		.binder = NODE_PTR,
 		.cookie = NODE_COOKIE,
 	};
-	struct obj_srv srv = { .path = self->path };
+	struct node_srv srv = { .path = self->path };
 	static struct node_looper looper;
 	binder_size_t off = 16;
 	__u8 data[NODE_DATA];
 	pthread_t thread;
 	pid_t spid;
 	struct bt b;
+	int go[2];
 	long bad;
 
+	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
+	srv.go = go[0];
 	spid = start("server", node_serve, &srv, &srv.ready);
 	ASSERT_LT(0, spid) TH_LOG("%s", why);
 	ASSERT_EQ(0, bt_open(&b, self->path)) TH_LOG("%s", why);
@@ -1798,6 +1820,8 @@ TEST_F_TIMEOUT(binder, node_object, 120)
 	EXPECT_EQ(1, b.ref_nodes);
 	EXPECT_EQ(NODE_PTR, b.ref_node.ptr);
 	EXPECT_EQ(NODE_COOKIE, b.ref_node.cookie);
+	/* Read with the reply and answered (bt_call() did): go on. */
+	ASSERT_EQ(0, pipe_write(go[1], "g", 1)) TH_LOG("%s", why);
 	ASSERT_EQ(0, pthread_join(thread, NULL));
 	ASSERT_TRUE(looper.ok) TH_LOG("looper: %s", looper.why);
 	EXPECT_EQ(1, looper.t.refs[REF_RELEASE]);
