@@ -38,6 +38,18 @@
  * and unlinks it at the end. Every wait is bounded: a kernel that loses
  * a transaction fails the case instead of hanging it. The global count
  * of dead_procs_vanish is checked only if no other binder process runs.
+ *
+ * For a kernel without binderfs, such as one whose binder module was
+ * loaded with devices=binder, BINDER_TEST_DEVICE (set and not empty)
+ * names a binder device node, /dev/binder say, and every case runs on
+ * it: binderfs is not touched, nothing is added or unlinked. The cases
+ * take the device in turn, and with it its one context manager, which a
+ * case's server may find still held by the last case's for a moment
+ * (see bt_manager()). The device's context in binder's debugfs is named
+ * as the device is: the last part of the path, symbolic links followed.
+ * No case is skipped there. None needs more of binderfs than a device:
+ * binder's debugfs files are the same global ones with binderfs, and
+ * the cases find their own processes in them by pid and context.
  */
 
 #define _GNU_SOURCE
@@ -66,6 +78,7 @@
 #include "kselftest_harness.h"
 
 #define BINDERFS	"/dev/binderfs"
+#define DEVICE_ENV	"BINDER_TEST_DEVICE"	/* a shared device instead */
 #define DEBUGFS		"/sys/kernel/debug/binder"
 #define MAP_SIZE	(1024 * 1024)	/* every process's mapping */
 #define ASYNC_SPACE	(MAP_SIZE / 2)	/* binder's budget for oneway */
@@ -730,26 +743,35 @@ static int bt_ext_error(struct bt *b, struct binder_extended_error *ee)
 
 /*
  * Become the context manager (handle 0 of everyone else), and a looper.
- * A manager that died is cleared by binder's deferred release of its
- * process, which may not have run yet: EBUSY until then.
+ * A device has one, and binder lets go of a manager that died only in
+ * the deferred release of its process (binder_deferred_release(), on a
+ * workqueue), which may not have run yet: EBUSY until then. That is the
+ * first server of server_killed, and on a shared device the manager of
+ * the case before, whose processes were reaped or killed just now. Each
+ * EBUSY has binder log "BINDER_SET_CONTEXT_MGR already set".
  */
 static int bt_manager(struct bt *b, int accept_fds)
 {
 	struct flat_binder_object obj = {
 		.flags = FLAT_BINDER_FLAG_ACCEPTS_FDS,
 	};
-	long long end = now_ms() + GONE_MS;
-	int zero = 0, ret;
+	const char *cmd = accept_fds ? "BINDER_SET_CONTEXT_MGR_EXT" :
+				       "BINDER_SET_CONTEXT_MGR";
+	long long start = now_ms();
+	int zero = 0, ret, tries;
 
-	for (;;) {
+	for (tries = 1;; tries++) {
 		if (accept_fds)
 			ret = ioctl(b->fd, BINDER_SET_CONTEXT_MGR_EXT, &obj);
 		else
 			ret = ioctl(b->fd, BINDER_SET_CONTEXT_MGR, &zero);
 		if (!ret)
 			break;
-		if (errno != EBUSY || now_ms() > end)
-			return failf("BINDER_SET_CONTEXT_MGR: %m");
+		if (errno != EBUSY)
+			return failf("%s: %m", cmd);
+		if (now_ms() - start > GONE_MS)
+			return failf("%s: the device still has a manager after %lld ms, %d tries",
+				     cmd, now_ms() - start, tries);
 		usleep(10000);
 	}
 	bt_put(b, BC_ENTER_LOOPER, NULL, 0);
@@ -1044,15 +1066,38 @@ static int failed_log_count(const char *ctx, const char *type, int from,
 /* The device ------------------------------------------------------------ */
 
 FIXTURE(binder) {
-	char name[BINDERFS_MAX_NAME + 1];
-	char path[sizeof(BINDERFS "/") + BINDERFS_MAX_NAME];
+	char name[BINDERFS_MAX_NAME + 1];	/* its context in debugfs */
+	char path[PATH_MAX];
+	int shared;		/* BINDER_TEST_DEVICE's: not ours to unlink */
 };
 
 FIXTURE_SETUP(binder)
 {
 	struct binderfs_device dev = { 0 };
+	const char *env = getenv(DEVICE_ENV);
+	char real[PATH_MAX];
 	static int devices;
+	struct stat st;
 	int fd, ret;
+
+	/*
+	 * The system's device, for every case: binder names the context of
+	 * a device of its devices= parameter, and of a binderfs device, as
+	 * the device. A link (/dev/binder to binderfs/binder) is followed.
+	 */
+	if (env && *env) {
+		ASSERT_EQ(0, stat(env, &st))
+			TH_LOG(DEVICE_ENV "=%s: %s", env, strerror(errno));
+		ASSERT_TRUE(S_ISCHR(st.st_mode))
+			TH_LOG(DEVICE_ENV "=%s: not a device", env);
+		ASSERT_NE(NULL, realpath(env, real))
+			TH_LOG(DEVICE_ENV "=%s: %s", env, strerror(errno));
+		snprintf(self->name, sizeof(self->name), "%s",
+			 strrchr(real, '/') + 1);
+		snprintf(self->path, sizeof(self->path), "%s", env);
+		self->shared = 1;
+		return;
+	}
 
 	/* binderfs, unless it is there: EBUSY is a mount that won a race. */
 	if (access(BINDERFS "/binder-control", F_OK)) {
@@ -1075,9 +1120,14 @@ FIXTURE_SETUP(binder)
 	snprintf(self->path, sizeof(self->path), BINDERFS "/%s", dev.name);
 }
 
-/* An unlinked binderfs device goes once nobody has it open. */
+/*
+ * An unlinked binderfs device goes once nobody has it open. A shared
+ * device is the system's: it stays.
+ */
 FIXTURE_TEARDOWN(binder)
 {
+	if (self->shared)
+		return;
 	EXPECT_EQ(0, unlink(self->path))
 		TH_LOG("unlink %s: %s", self->path, strerror(errno));
 }
@@ -2750,8 +2800,12 @@ struct reader {
 
 #define INCOMPLETE	13	/* strlen(" (incomplete)") */
 
-/* Whether every line of a transaction log @text is one binder prints. */
-static int log_check(const char *text, const char *ctx, int *ours)
+/*
+ * Whether every line of a transaction log @text is one binder prints;
+ * *@ours counts those from the client or the server in their context
+ * (on a shared device, the context alone is not only ours).
+ */
+static int log_check(const char *text, const struct reader *r, int *ours)
 {
 	const char *p, *eol;
 	struct log_entry e;
@@ -2765,7 +2819,8 @@ static int log_check(const char *text, const char *ctx, int *ours)
 			continue;
 		if (log_parse(p, &e))
 			return failf("log line: %.80s", p);
-		if (!strcmp(e.context, ctx))
+		if (!strcmp(e.context, r->ctx) &&
+		    (e.from_proc == r->client || e.from_proc == r->server))
 			++*ours;
 	}
 	return 0;
@@ -2852,13 +2907,13 @@ static int reader_pass(const struct reader *r)
 			goto out;
 		}
 	}
-	if (log_check(text[3], r->ctx, &ours))
+	if (log_check(text[3], r, &ours))
 		goto out;
 	if (!ours) {
 		failf("transaction_log: nothing of ours");
 		goto out;
 	}
-	if (log_check(text[4], r->ctx, &ours) ||
+	if (log_check(text[4], r, &ours) ||
 	    procfile_check(r, r->client) || procfile_check(r, r->server))
 		goto out;
 	ret = 0;
