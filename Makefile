@@ -13,6 +13,9 @@
 #   make kunit-min    kunit.py on x86_64 with tests/.kunitconfig alone
 #   make static       checkpatch, kernel-doc, sparse, W=1, out-of-tree build
 #   make fault        the fault injection run in the x86_64 VM
+#   make distro       the userspace suites and binder_test on Debian's own
+#                     6.12 kernel image, with the module built against its
+#                     headers
 #   make kcsan        KUnit on the x86_64 KCSAN kernel with kunit.py, then the
 #                     userspace stress tests on the same kernel
 #   make binder       upstream binder.c on this allocator: KUnit and binder
@@ -34,7 +37,7 @@ KDIR ?=
 DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
-.PHONY: all module check demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
+.PHONY: all module check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
 	fault kcsan binder soak bench user in-tree deps clean distclean
 
 all: module
@@ -49,6 +52,9 @@ endif
 
 check:
 	scripts/check.sh
+
+distro: deps
+	scripts/distro-run.sh
 
 demo: vm-kernel
 	scripts/build-user.sh

@@ -9,10 +9,18 @@
 # kernel reports and record the suite's totals with pr_result.
 #
 # Settings (environment):
-#   PR_VM_MODULES        modules loaded before the tests, in this order
+#   PR_VM_KBUILD         the kernel build tree ($PR_BUILD/x86_64)
+#   PR_VM_BZIMAGE        the kernel image (its arch/x86/boot/bzImage)
+#   PR_VM_KCONFIG        the kernel's .config (its own): a kernel built
+#                        elsewhere, such as a distribution's, names both
+#   PR_VM_MODULES        modules loaded before the tests, in this order;
+#                        path:ARG passes ARG (one NAME=value) to insmod
 #   PR_VM_KUNIT_MODULE   the KUnit test module, loaded last; its KTAP is parsed
 #     Paths are relative to the kernel build tree or absolute. lib/kunit/kunit.ko
 #     goes first on its own when CONFIG_KUNIT=m. Unloading is in reverse order.
+#   PR_VM_KEEP           modules (file names) that are not unloaded at the
+#                        end: those without an exit function, such as a
+#                        distribution's binder_linux.ko
 #   PR_VM_FILES          more modules, copied to /lib/modules but not loaded
 #     (for a test script that loads them itself)
 #   PR_VM_TESTS          directory of userspace test executables for /tests
@@ -43,7 +51,8 @@ log=$logdir/$suite.log
 # Per suite, so that VMs of different suites can run side by side.
 root=$PR_BUILD/vm/$suite/root
 initrd=$PR_BUILD/vm/$suite/initramfs.cpio.gz
-bzimage=$kbuild/arch/x86/boot/bzImage
+bzimage=${PR_VM_BZIMAGE:-$kbuild/arch/x86/boot/bzImage}
+kconfig=${PR_VM_KCONFIG:-$kbuild/.config}
 kunit_py=$PR_KSRC/tools/testing/kunit/kunit.py
 
 # Failures that are not KUnit test cases: each one counts as one failed test.
@@ -86,9 +95,10 @@ ut_kmsg() { while IFS= read -r l; do echo "PR-UT: $l" > /dev/kmsg; done; }
 say "init started, kernel $(uname -r)"
 
 loaded=
-while read -r m; do
-	say "insmod $m"
-	out=$(insmod "/lib/modules/$m" 2>&1 < /dev/null)
+while read -r m arg; do
+	say "insmod $m${arg:+ $arg}"
+	# shellcheck disable=SC2086 # no argument is no word
+	out=$(insmod "/lib/modules/$m" $arg 2>&1 < /dev/null)
 	rc=$?
 	[ -n "$out" ] && echo "$out" | to_kmsg
 	if [ $rc -eq 0 ]; then
@@ -133,6 +143,10 @@ fi
 
 leak_scan "after the tests"
 for m in $loaded; do
+	if grep -qxF "$m" /modules.keep; then
+		say "$m stays loaded"
+		continue
+	fi
 	say "rmmod $m"
 	out=$(rmmod "${m%.ko}" 2>&1)
 	rc=$?
@@ -148,9 +162,9 @@ EOF
 }
 
 build_initramfs() {
-	local m src load=()
+	local m src arg load=()
 
-	grep -qx 'CONFIG_KUNIT=m' "$kbuild/.config" && load+=(lib/kunit/kunit.ko)
+	grep -qx 'CONFIG_KUNIT=m' "$kconfig" && load+=(lib/kunit/kunit.ko)
 	# Word splitting is the point: both are space-separated lists.
 	# shellcheck disable=SC2206
 	load+=($modules $kunit_module)
@@ -167,11 +181,18 @@ build_initramfs() {
 		pr_log "cannot mknod /dev/console (not root?): /init reopens it after mounting devtmpfs"
 
 	: > "$root/modules.list"
+	# shellcheck disable=SC2086 # a list of names
+	printf '%s\n' ${PR_VM_KEEP:-} > "$root/modules.keep"
 	for m in "${load[@]}"; do
+		arg=
+		if [[ $m == *:* ]]; then
+			arg=${m#*:}
+			m=${m%%:*}
+		fi
 		src=$(modpath "$m")
 		[ -f "$src" ] || pr_die "module $src not built (did scripts/vm-kernel.sh fail?)"
 		cp "$src" "$root/lib/modules/"
-		basename "$src" >> "$root/modules.list"
+		printf '%s %s\n' "$(basename "$src")" "$arg" >> "$root/modules.list"
 	done
 	for m in ${PR_VM_FILES:-}; do
 		src=$(modpath "$m")
@@ -196,7 +217,7 @@ run_vm() {
 	local append qemu qpid qrc=0 hang='' size last_size=-1 last_change now end_seen=''
 
 	# printk.devkmsg=on: no rate limit on /init's /dev/kmsg lines.
-	append="console=ttyS0 printk.devkmsg=on $(pr_panic_args "$kbuild/.config")"
+	append="console=ttyS0 printk.devkmsg=on $(pr_panic_args "$kconfig")"
 	append+=" ${PR_VM_APPEND:-}"
 	qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
 		-m 1G -smp 2 -serial stdio -bios qboot.rom
@@ -296,8 +317,8 @@ parse_user() {
 main() {
 	local end line fails
 
-	if [ ! -f "$bzimage" ] || [ ! -f "$kbuild/.config" ]; then
-		pr_die "no kernel in $kbuild: run scripts/vm-kernel.sh first"
+	if [ ! -f "$bzimage" ] || [ ! -f "$kconfig" ]; then
+		pr_die "no kernel at $bzimage with $kconfig: run scripts/vm-kernel.sh first"
 	fi
 	[ -x /bin/busybox ] || pr_die "/bin/busybox missing (Debian package busybox-static)"
 	mkdir -p "$logdir"

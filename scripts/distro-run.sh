@@ -1,0 +1,125 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Debian's own 6.12 kernel, as a Debian 12 user who runs insmod has it.
+# The newest linux-headers-6.12.*+deb12-amd64 that apt offers is
+# fetched and the module built against it as README's "Using the module
+# in your own kernel" says; the same version's unsigned image is fetched
+# with apt-get download and unpacked, not installed, and its vmlinuz
+# boots in the VM of scripts/vm-run.sh. There the module is loaded and
+# every userspace suite runs; binder_test runs on Debian's own
+# binder_linux.ko through /dev/binder, as that kernel has no binderfs.
+# The kernel is Debian's: its hardening, an unsigned module that only
+# taints, PER_VMA_LOCK and memcg, no KASAN or lockdep (suite distro-6.12).
+#
+# PR_DISTRO_VERSION names another version (6.12.111+deb12-amd64, say).
+# Downloads stay in $PR_BUILD/distro/cache: a second run fetches nothing.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+# The selftests harness, for the userspace tests.
+"$PR_ROOT/scripts/kernel-src.sh"
+
+dir=$PR_BUILD/distro
+cache=$dir/cache
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+newest() {
+	apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' |
+		sed -nE 's/^linux-headers-([^ ]+) .*/\1/p' | sort -V | tail -n 1
+}
+
+ver=${PR_DISTRO_VERSION:-$(newest || true)}
+if [ -z "$ver" ]; then
+	# Package lists older than the security archive's kernels.
+	$SUDO apt-get update -q
+	ver=$(newest || true)
+fi
+[ -n "$ver" ] ||
+	pr_die "apt offers no linux-headers-6.12.*+deb12-amd64 (is bookworm-security in the sources?)"
+pr_log "Debian kernel $ver"
+
+# The headers' tree needs gcc-12 (build-essential's gcc) and, for the
+# modules' BTF, pahole.
+"$PR_ROOT/scripts/deps.sh" gcc-12 pahole
+
+# fetch PACKAGE: its .deb in $cache, downloaded once.
+fetch() {
+	if ! ls "$cache/$1"_*.deb > /dev/null 2>&1; then
+		pr_log "downloading $1"
+		mkdir -p "$cache"
+		# apt's _apt user cannot write to $cache: apt says so and
+		# downloads as root instead.
+		(cd "$cache" && apt-get download -q "$1" 2>&1 |
+			grep -v 'unsandboxed as root' >&2 || true)
+	fi
+	ls "$cache/$1"_*.deb 2> /dev/null | tail -n 1 | grep . ||
+		pr_die "could not download $1"
+}
+
+# unpack DIR PACKAGE...: the packages' files under DIR, once.
+unpack() {
+	local root=$1 p deb
+
+	shift
+	[ -f "$root/.unpacked" ] && return 0
+	rm -rf "$root"
+	for p in "$@"; do
+		deb=$(fetch "$p")
+		dpkg-deb -x "$deb" "$root"
+	done
+	touch "$root/.unpacked"
+}
+
+# The headers are unpacked, not installed: linux-headers-VERSION depends
+# on Debian's kernel image of that version, and installing it would make
+# that kernel the host's. Under $hdr they are what the packages install
+# under /, with the two absolute paths they hold (the common tree, which
+# the arch tree's Makefile includes, and /lib/modules/VERSION/build) made
+# to point inside $hdr.
+hdr=$dir/headers-$ver
+kbuild_ver=${ver%-amd64}
+unpack "$hdr" "linux-headers-$ver" "linux-headers-$kbuild_ver-common" \
+	"linux-kbuild-$kbuild_ver"
+sed -i "s|^include /usr/src/|include $hdr/usr/src/|" \
+	"$hdr/usr/src/linux-headers-$ver/Makefile"
+ln -sfn "../../../usr/src/linux-headers-$ver" "$hdr/lib/modules/$ver/build"
+kdir=$hdr/lib/modules/$ver/build
+[ -f "$kdir/Makefile" ] || pr_die "linux-headers-$ver has no $kdir"
+
+img=$dir/image-$ver
+unpack "$img" "linux-image-$ver-unsigned"
+binder_xz=$img/lib/modules/$ver/kernel/drivers/android/binder_linux.ko.xz
+[ -f "$binder_xz" ] || pr_die "no binder_linux.ko.xz in linux-image-$ver-unsigned"
+
+# The module, built from a clean copy of the sources exactly as README
+# says, with KDIR the headers' tree.
+src=$dir/src
+rm -rf "$src"
+mkdir -p "$src"
+rsync -a --exclude=/build/ --exclude=/.git/ "$PR_ROOT/" "$src/"
+pr_log "building the module against $kdir"
+make -C "$src" KDIR="$kdir" > "$dir/module.log" 2>&1 ||
+	{ cat "$dir/module.log" >&2; pr_die "the module did not build against $kdir"; }
+[ -f "$src/binder_page_range.ko" ] || pr_die "no binder_page_range.ko in $src"
+
+# The userspace suites, and the binder test for Debian's binder.
+tests=$dir/tests
+rm -rf "$tests"
+mkdir -p "$tests"
+for t in user binder; do
+	make -s -C "$PR_ROOT/tests/$t" KSFT="$PR_KSRC/tools/testing/selftests" \
+		OUTPUT="$tests"
+done
+# busybox insmod reads no .ko.xz.
+xz -dc "$binder_xz" > "$dir/binder_linux.ko"
+
+# binder_linux.ko has no exit function, so it stays loaded to the end.
+PR_VM_KBUILD=$dir PR_VM_BZIMAGE=$img/boot/vmlinuz-$ver \
+PR_VM_KCONFIG=$img/boot/config-$ver PR_VM_SUITE=distro-6.12-vm \
+PR_VM_USER_SUITE=distro-6.12 PR_VM_TESTS=$tests \
+PR_VM_MODULES="$dir/binder_linux.ko:devices=binder $src/binder_page_range.ko" \
+PR_VM_KUNIT_MODULE= PR_VM_APPEND=BINDER_TEST_DEVICE=/dev/binder \
+PR_VM_KEEP=binder_linux.ko \
+	exec "$PR_ROOT/scripts/vm-run.sh"
