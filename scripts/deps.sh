@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(linux-source-$PR_KVER build-essential make git flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
-      rsync clang lld llvm perl gzip xz-utils ccache "$@")
+      rsync clang lld llvm perl gzip xz-utils ccache python3-sphinx "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

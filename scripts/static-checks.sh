@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Static checks, each counted as one test: checkpatch --strict on every
-# source file, kernel-doc, sparse (C=2) and W=1 with clang on the x86_64
-# tree and (for binder's adapter) on the binder tree, W=1 with gcc on the
-# UML tree, an out-of-tree (M=) build, and the cases of
-# tests/scripts/scripts_test.sh. Needs the trees that vm-kernel.sh,
-# kunit-uml.sh and binder-run.sh build.
+# source file, kernel-doc, the kernel's htmldocs build of the
+# documentation, sparse (C=2) and W=1 with clang on the x86_64 tree and
+# (for binder's adapter) on the binder tree, W=1 with gcc on the UML tree,
+# an out-of-tree (M=) build, and the cases of tests/scripts/scripts_test.sh.
+# Needs the trees that vm-kernel.sh, kunit-uml.sh and binder-run.sh build.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -73,6 +73,27 @@ for c in $("$PR_ROOT/tests/scripts/scripts_test.sh" list); do
 done
 
 flock "$PR_BUILD/.build.lock" "$PR_ROOT/scripts/place-in-tree.sh"
+
+# The kernel's own documentation build of the placed documentation: it
+# must be in driver-api's toctree, and Sphinx and kernel-doc must print
+# no warning or error. SPHINXDIRS confines the build to the project's
+# folder, so whatever they print is about its files; the one exception is
+# Sphinx's hint that graphviz is not installed.
+htmldocs_clean() {
+	local out=$PR_BUILD/htmldocs
+
+	grep -qx '   page_range/index' "$PR_KSRC/Documentation/driver-api/index.rst" ||
+		{ echo "page_range/index is in no toctree of driver-api/index.rst"; return 1; }
+	rm -rf "$out"
+	make -C "$PR_KSRC" O="$out" SPHINXDIRS=driver-api/page_range htmldocs \
+		> "$logs/htmldocs.log.make" 2>&1 ||
+		{ cat "$logs/htmldocs.log.make"; return 1; }
+	if grep -iE 'warning|error' "$logs/htmldocs.log.make" | grep -vF 'dot(1) not found'; then
+		return 1
+	fi
+	test -s "$out/Documentation/output/driver-api/page_range/page_range.html"
+}
+check "htmldocs (Sphinx, kernel-doc)" "$logs/htmldocs.log" htmldocs_clean
 
 if [ -f "$x86/.config" ]; then
 	check "sparse C=2 + W=1 (clang, x86_64)" "$logs/sparse-clang.log" \
