@@ -67,7 +67,13 @@ kernel_doc_clean() {
 check kernel-doc "$logs/kernel-doc.log" kernel_doc_clean
 
 # The scripts' own decisions: which boots panic, which reports fail a run.
-for c in $("$PR_ROOT/tests/scripts/scripts_test.sh" list); do
+# A list that fails or is empty would run no case and fail none.
+cases=$("$PR_ROOT/tests/scripts/scripts_test.sh" list) || cases=
+if [ -z "$cases" ]; then
+	pr_log "static check failed: scripts_test.sh lists no case"
+	failed=$((failed + 1))
+fi
+for c in $cases; do
 	check "scripts: $c" "$logs/scripts-$c.log" \
 		"$PR_ROOT/tests/scripts/scripts_test.sh" "$c"
 done
