@@ -56,6 +56,55 @@ pr_result() {
 	printf '%s: %d passed, %d failed\n' "$1" "$2" "$3" >&2
 }
 
+# pr_kernel_desc CONFIG: a kernel in a few words, from its .config: the
+# architecture, the version (a distribution's release, from the name of
+# its /boot/config-RELEASE), the compiler, the debugging options the tests
+# rely on, and how the driver is in it.
+pr_kernel_desc() {
+	local c=$1 d o
+
+	if [ ! -f "$c" ]; then
+		echo '-'
+		return 0
+	fi
+	if grep -qx 'CONFIG_UML=y' "$c"; then d=UML; else d=x86_64; fi
+	# A distribution's kernel: /boot/config-RELEASE.
+	if [[ ${c##*/} == config-?* ]]; then
+		d+=" ${c##*/config-}"
+	else
+		d+=" $(sed -nE 's/^# Linux\/[^ ]+ ([^ ]+) Kernel Configuration$/\1/p' "$c")"
+	fi
+	if grep -qx 'CONFIG_CC_IS_CLANG=y' "$c"; then d+=" clang"; else d+=" gcc"; fi
+	for o in KASAN:KASAN KCSAN:KCSAN PROVE_LOCKING:lockdep \
+		 DEBUG_KMEMLEAK:kmemleak FAULT_INJECTION:failslab \
+		 ANDROID_BINDER_ALLOC_PAGE_RANGE:binder-on-adapter; do
+		if grep -qx "CONFIG_${o%%:*}=y" "$c"; then
+			d+=" ${o#*:}"
+		fi
+	done
+	if grep -qx 'CONFIG_BINDER_PAGE_RANGE=y' "$c"; then
+		d+=", driver built in"
+	elif grep -qx 'CONFIG_BINDER_PAGE_RANGE=m' "$c"; then
+		d+=", driver as a module"
+	else
+		d+=", driver built out of tree"
+	fi
+	printf '%s\n' "$d"
+}
+
+# pr_result_about SUITE CONFIG [ktap|tap LOG]: what the closing table of
+# check.sh says of SUITE beside its totals: the kernel it ran on (CONFIG,
+# its .config; none for no kernel) and the cases LOG shows results for
+# (scripts/cases.py).
+pr_result_about() {
+	mkdir -p "$PR_RESULTS/kernel" "$PR_RESULTS/cases"
+	pr_kernel_desc "$2" > "$PR_RESULTS/kernel/$1"
+	if [ $# -ge 4 ]; then
+		python3 "$PR_ROOT/scripts/cases.py" "$3" "$4" > "$PR_RESULTS/cases/$1" ||
+			pr_log "$1: could not list the cases of $4"
+	fi
+}
+
 # pr_kunit_count NAME SUMMARY: the NAME count of kunit.py's "Testing
 # complete. Ran 5 tests: passed: 3, failed: 1, skipped: 1" line, which
 # leaves out the counts that are zero.

@@ -49,4 +49,5 @@ if ! "$PR_ROOT/scripts/log-scan.sh" "$log"; then
 	failed=$((failed + 1))
 fi
 pr_result "$suite" "$passed" "$failed"
+pr_result_about "$suite" "$out/.config" ktap "$log"
 [ "$failed" -eq 0 ]

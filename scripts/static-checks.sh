@@ -16,11 +16,13 @@ logs=$PR_BUILD/logs/static
 mkdir -p "$logs"
 passed=0
 failed=0
+names=()
 
 # check NAME LOGFILE COMMAND...: run COMMAND, pass if it succeeds.
 check() {
 	local name=$1 log=$2
 	shift 2
+	names+=("$name")
 	if "$@" > "$log" 2>&1; then
 		passed=$((passed + 1))
 	else
@@ -149,4 +151,6 @@ else
 fi
 
 pr_result static "$passed" "$failed"
+pr_result_about static none
+printf 'static %s\n' "${names[@]}" > "$PR_RESULTS/cases/static"
 [ "$failed" -eq 0 ]

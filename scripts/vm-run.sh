@@ -371,9 +371,11 @@ main() {
 		fails=0
 	else
 		pr_result "$suite" "$passed" "$fails"
+		pr_result_about "$suite" "$kconfig" ktap "$log"
 	fi
 	if [ -n "$tests_dir" ]; then
 		pr_result "$user_suite" "$upassed" "$ufailed"
+		pr_result_about "$user_suite" "$kconfig" tap "$log"
 	fi
 	[ "$fails" -eq 0 ] && [ "$ufailed" -eq 0 ]
 }
