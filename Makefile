@@ -3,6 +3,8 @@
 # Kbuild reads ./Kbuild; this Makefile is for people.
 #
 #   make check        install what is missing, build, run every test suite
+#   make fresh-check  make check and make demo as README says, in a fresh
+#                     Debian 12 root made with debootstrap (a cold build)
 #   make demo         boot the x86_64 VM, load the module, run the demo
 #   make              build the module against KDIR (default: the project's
 #                     own x86_64 kernel, built on first use)
@@ -37,7 +39,7 @@ KDIR ?=
 DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
-.PHONY: all module check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
+.PHONY: all module check fresh-check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
 	fault kcsan binder soak bench user in-tree deps clean distclean
 
 all: module
@@ -52,6 +54,9 @@ endif
 
 check:
 	scripts/check.sh
+
+fresh-check:
+	scripts/fresh-check.sh
 
 distro: deps
 	scripts/distro-run.sh
