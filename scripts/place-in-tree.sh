@@ -13,6 +13,9 @@ set -euo pipefail
 ksrc=${1:-$PR_KSRC}
 subdir=${2:-$PR_SUBDIR}
 [ -f "$ksrc/Makefile" ] || pr_die "$ksrc is not a kernel source tree"
+# make in-tree installs nothing (scripts/deps.sh would install the whole
+# test setup), and rsync is not in a minimal Debian.
+command -v rsync > /dev/null || pr_die "rsync is needed: apt-get install rsync"
 
 dest=$ksrc/$subdir
 parent=$(dirname "$dest")

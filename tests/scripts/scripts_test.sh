@@ -225,6 +225,25 @@ case_fresh_machine_deps_installs_all() {
 	done
 }
 
+# make in-tree installs nothing: on a fresh machine it names what it
+# lacks (rsync) before it changes the tree.
+case_fresh_machine_in_tree_names_rsync() {
+	local k=$tmp/linux rc=0
+
+	fresh_machine || return 1
+	mkdir -p "$k/drivers/android"
+	touch "$k/Makefile" "$k/drivers/android/Kconfig" "$k/drivers/android/Makefile"
+	fresh_env bash "$PR_ROOT/scripts/place-in-tree.sh" "$k" > "$tmp/out" 2>&1 ||
+		rc=$?
+	if [ "$rc" -eq 0 ] || ! grep -q 'rsync is needed' "$tmp/out"; then
+		cat "$tmp/out"
+		echo "place-in-tree.sh exited $rc"
+		return 1
+	fi
+	[ ! -e "$k/drivers/android/page_range" ] ||
+		{ echo "place-in-tree.sh changed the tree first"; return 1; }
+}
+
 # The tracked source files (git ls-files, or find outside a git
 # checkout): C sources and headers, scripts (by name or by a "#!" line),
 # Kbuild, Kconfig and Makefiles, config fragments and .kunitconfig.
