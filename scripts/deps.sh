@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install the Debian packages the build and the tests need, if missing,
-# and any named on the command line (make bench adds gnuplot).
+# and any named on the command line (make bench adds gnuplot). The
+# kernel's htmldocs needs python3-yaml besides Sphinx: it generates the
+# netlink specs' pages with a script that imports yaml, whatever
+# SPHINXDIRS says.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 pkgs=(linux-source-$PR_KVER build-essential make git flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
-      rsync clang lld llvm perl gzip xz-utils ccache python3-sphinx "$@")
+      rsync clang lld llvm perl gzip xz-utils ccache python3-sphinx
+      python3-yaml "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

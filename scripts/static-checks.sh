@@ -96,7 +96,8 @@ htmldocs_clean() {
 	make -C "$PR_KSRC" O="$out" SPHINXDIRS=driver-api/page_range htmldocs \
 		> "$logs/htmldocs.log.make" 2>&1 ||
 		{ cat "$logs/htmldocs.log.make"; return 1; }
-	if grep -iE 'warning|error' "$logs/htmldocs.log.make" | grep -vF 'dot(1) not found'; then
+	if grep -E '(WARNING|ERROR|Error|warning|error):' "$logs/htmldocs.log.make" |
+		grep -vF 'dot(1) not found'; then
 		return 1
 	fi
 	test -s "$out/Documentation/output/driver-api/page_range/page_range.html"
