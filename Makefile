@@ -115,4 +115,4 @@ clean:
 		tests/*.order
 
 distclean: clean
-	rm -rf $(PR_BUILD)
+	rm -rf --one-file-system $(PR_BUILD)

@@ -17,31 +17,41 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 [ "$(id -u)" -eq 0 ] || pr_die "fresh-check needs root (debootstrap, chroot, mounts)"
-"$PR_ROOT/scripts/deps.sh" debootstrap
+# In a mount namespace of its own: the root's mounts go with this
+# process, however it ends, and never show on the host, so that no
+# later rm -rf of build/ can reach the host's /dev through them.
+if [ -z "${PR_FRESH_NS:-}" ]; then
+	PR_FRESH_NS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 
-fresh=$PR_BUILD/fresh
+# The host needs debootstrap and git, nothing of the project's setup.
+need=()
+for p in debootstrap git; do
+	dpkg-query -W -f='${Status}' "$p" 2> /dev/null | grep -q 'ok installed' ||
+		need+=("$p")
+done
+if [ ${#need[@]} -ne 0 ]; then
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+fresh=$(realpath -m "$PR_BUILD/fresh")
 root=$fresh/root
 mirror=${PR_FRESH_MIRROR:-http://deb.debian.org/debian}
 clone=/root/binder-page-range
 logs=$PR_BUILD/logs
 mkdir -p "$logs"
 
-mounts=()
-umount_all() {
-	local i
-
-	for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-		umount -l "${mounts[i]}" 2> /dev/null || true
-	done
-}
-trap umount_all EXIT
-
-# A root of an earlier run may still have file systems mounted in it.
-for m in $(awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do
-	umount -l "$m"
-done
-rm -rf "$fresh"
+# --one-file-system: nothing mounted under the old root, if anything is.
+rm -rf --one-file-system "$fresh"
 mkdir -p "$fresh"
+
+# The clone, as a user makes it, from HEAD, before the slow part. Git
+# refuses a repository of another owner unless its global config says
+# it is safe; a file of its own says so for this one.
+printf '[safe]\n\tdirectory = %s\n' "$PR_ROOT" > "$fresh/gitconfig"
+GIT_CONFIG_GLOBAL=$fresh/gitconfig git clone -q --no-hardlinks "$PR_ROOT" "$fresh/clone"
+git -C "$fresh/clone" remote remove origin
 
 start=$(pr_now)
 pr_log "debootstrap: a minimal Debian 12 in $root (log: $logs/fresh-debootstrap.log)"
@@ -67,17 +77,17 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 END
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
-# The clone, as a user makes it, from HEAD; git is not in the root yet.
-git clone -q --no-hardlinks "$PR_ROOT" "$root$clone"
-git -C "$root$clone" remote remove origin
+mv "$fresh/clone" "$root$clone"
 
 for m in proc sys dev dev/pts; do
 	mount --bind "/$m" "$root/$m"
-	mounts+=("$root/$m")
 done
-# QEMU and kunit.py's UML kernel want a tmpfs /dev/shm and /tmp.
-mount -t tmpfs tmpfs "$root/tmp"
-mounts+=("$root/tmp")
+# As on a Debian system: tmpfs on /dev/shm (where kunit.py's UML kernel
+# keeps its memory), /run and /tmp.
+for m in dev/shm run tmp; do
+	mkdir -p "$root/$m"
+	mount -t tmpfs tmpfs "$root/$m"
+done
 
 # README's "Two commands" block: its lines, run one by one.
 awk '/^## / { on = ($0 == "## Two commands") } on && /^```/ { n++; next } on && n == 1' \
