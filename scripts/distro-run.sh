@@ -44,15 +44,33 @@ pr_log "Debian kernel $ver"
 # modules' BTF, pahole.
 "$PR_ROOT/scripts/deps.sh" gcc-12 pahole
 
-# fetch PACKAGE: its .deb in $cache, downloaded once.
+# download PACKAGE: its .deb into $cache. A .deb that a cut-off download
+# left behind does not count.
+download() {
+	local deb
+
+	mkdir -p "$cache"
+	# apt's _apt user cannot write to $cache: apt says so and downloads
+	# as root instead.
+	(cd "$cache" && apt-get download -q "$1" 2>&1 |
+		grep -v 'unsandboxed as root' >&2 || true)
+	for deb in "$cache/$1"_*.deb; do
+		[ -f "$deb" ] || continue
+		dpkg-deb --info "$deb" > /dev/null 2>&1 || rm -f "$deb"
+	done
+}
+
+# fetch PACKAGE: the path of its .deb in $cache, downloaded once. Package
+# lists older than the archive name a version it no longer has: apt's
+# lists are updated once before giving up.
 fetch() {
 	if ! ls "$cache/$1"_*.deb > /dev/null 2>&1; then
 		pr_log "downloading $1"
-		mkdir -p "$cache"
-		# apt's _apt user cannot write to $cache: apt says so and
-		# downloads as root instead.
-		(cd "$cache" && apt-get download -q "$1" 2>&1 |
-			grep -v 'unsandboxed as root' >&2 || true)
+		download "$1"
+		if ! ls "$cache/$1"_*.deb > /dev/null 2>&1; then
+			$SUDO apt-get update -q >&2
+			download "$1"
+		fi
 	fi
 	ls "$cache/$1"_*.deb 2> /dev/null | tail -n 1 | grep . ||
 		pr_die "could not download $1"
@@ -98,7 +116,9 @@ binder_xz=$img/lib/modules/$ver/kernel/drivers/android/binder_linux.ko.xz
 src=$dir/src
 rm -rf "$src"
 mkdir -p "$src"
-rsync -a --exclude=/build/ --exclude=/.git/ "$PR_ROOT/" "$src/"
+rsync -a --exclude=/build/ --exclude=/.git/ --exclude='*.o' --exclude='*.ko' \
+	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' \
+	--exclude=Module.symvers --exclude=modules.order "$PR_ROOT/" "$src/"
 pr_log "building the module against $kdir"
 make -C "$src" KDIR="$kdir" > "$dir/module.log" 2>&1 ||
 	{ cat "$dir/module.log" >&2; pr_die "the module did not build against $kdir"; }
