@@ -11,7 +11,8 @@
 #   cases.py tap LOG    the userspace tests' kselftest TAP that /init
 #                       copies into the log (PR-UT: lines), named by the
 #                       program that printed it ("PR-VM: run" lines); kind
-#                       binder for binder_test, user for the others
+#                       binder for binder_test, fault for the fault
+#                       injection script's passes, user for the others
 #
 # Skipped cases are left out, as they are from the passed counts.
 
@@ -58,7 +59,12 @@ def tap(lines):
             continue
         m = RESULT.match(line[len('PR-UT: '):])
         if m and not m.group(1) and m.group(4) != 'SKIP':
-            kind = 'binder' if prog.startswith('binder') else 'user'
+            if prog.startswith('binder'):
+                kind = 'binder'
+            elif prog.startswith('fault'):
+                kind = 'fault'
+            else:
+                kind = 'user'
             yield kind, f'{prog}:{m.group(3)}'
 
 

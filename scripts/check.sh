@@ -91,8 +91,8 @@ main() {
 		  if (!((kind, name) in seen)) { seen[kind, name] = 1; uniq[kind]++ }
 		  if ($1 != "-" && !((kind, $1) in kern)) { kern[kind, $1] = 1; kernels[kind]++ } }
 		END { for (kind in runs)
-			printf "  %-8s %4d unique, %5d executions on %d kernel(s)\n",
-			       kind, uniq[kind], runs[kind], kernels[kind] }' | sort
+			printf "  %-8s %4d unique, %5d executions%s\n", kind, uniq[kind],
+			       runs[kind], kernels[kind] ? " on " kernels[kind] " kernel(s)" : ", no kernel" }' | sort
 	echo "Timings:"
 	sed 's/^/  /' "$PR_BUILD/logs/timings"
 	echo "  total          $(($(pr_now) - start)) s"

@@ -100,8 +100,12 @@ pr_result_about() {
 	mkdir -p "$PR_RESULTS/kernel" "$PR_RESULTS/cases"
 	pr_kernel_desc "$2" > "$PR_RESULTS/kernel/$1"
 	if [ $# -ge 4 ]; then
-		python3 "$PR_ROOT/scripts/cases.py" "$3" "$4" > "$PR_RESULTS/cases/$1" ||
+		if python3 "$PR_ROOT/scripts/cases.py" "$3" "$4" > "$PR_RESULTS/cases/$1.tmp"; then
+			mv "$PR_RESULTS/cases/$1.tmp" "$PR_RESULTS/cases/$1"
+		else
+			rm -f "$PR_RESULTS/cases/$1.tmp"
 			pr_log "$1: could not list the cases of $4"
+		fi
 	fi
 }
 
