@@ -33,31 +33,6 @@ sync=(rsync -rlpD --checksum)
 	--exclude='*.ko' --exclude='.*.cmd' --exclude=/Documentation/ \
 	"$PR_ROOT/" "$dest/"
 
-# The documentation goes where the kernel's driver API documentation is,
-# in the toctree of Documentation/driver-api/index.rst, so that
-# "make htmldocs" builds it. Its kernel-doc directives name the sources
-# relative to the tree, as the kernel's do, under the default SUBDIR.
-docs=$ksrc/Documentation/driver-api/page_range
-if [ -d "$ksrc/Documentation/driver-api" ]; then
-	# Trees placed before the documentation moved hold a copy here.
-	rm -rf "$dest/Documentation"
-	mkdir -p "$docs"
-	"${sync[@]}" --delete "$PR_ROOT/Documentation/" "$docs/"
-	if [ "$subdir" != drivers/android/page_range ]; then
-		sed -i "s|^\(\.\. kernel-doc:: \)drivers/android/page_range/|\1$subdir/|" \
-			"$docs"/*.rst
-	fi
-	dindex=$ksrc/Documentation/driver-api/index.rst
-	if ! grep -qx '   page_range/index' "$dindex"; then
-		# In "Subsystem-specific APIs", in the order of the names.
-		awk '!done && /^   parport-lowlevel$/ { print "   page_range/index"; done=1 }
-		     { print }' "$dindex" > "$dindex.new"
-		grep -qx '   page_range/index' "$dindex.new" ||
-			pr_die "$dindex has no toctree entry to put page_range/index before"
-		mv "$dindex.new" "$dindex"
-	fi
-fi
-
 kline="source \"$subdir/Kconfig\""
 if ! grep -qxF "$kline" "$parent/Kconfig"; then
 	if grep -qx 'endmenu' "$parent/Kconfig"; then
@@ -100,4 +75,29 @@ if [ -f "$parent/binder_alloc.h" ]; then
 	"${sync[@]}" "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/page_range_bench.h" "$parent/"
 	bline='obj-$(CONFIG_BINDER_PAGE_RANGE_BENCH)	+= binder_alloc_bench.o'
 	grep -qxF "$bline" "$parent/Makefile" || printf '%s\n' "$bline" >> "$parent/Makefile"
+fi
+
+# The documentation goes where the kernel's driver API documentation is,
+# in the toctree of Documentation/driver-api/index.rst, so that
+# "make htmldocs" builds it. Its kernel-doc directives name the sources
+# relative to the tree, as the kernel's do, under the default SUBDIR.
+docs=$ksrc/Documentation/driver-api/page_range
+if [ -d "$ksrc/Documentation/driver-api" ]; then
+	# Trees placed before the documentation moved hold a copy here.
+	rm -rf "$dest/Documentation"
+	mkdir -p "$docs"
+	"${sync[@]}" --delete "$PR_ROOT/Documentation/" "$docs/"
+	if [ "$subdir" != drivers/android/page_range ]; then
+		sed -i "s|^\(\.\. kernel-doc:: \)drivers/android/page_range/|\1$subdir/|" \
+			"$docs"/*.rst
+	fi
+	dindex=$ksrc/Documentation/driver-api/index.rst
+	if ! grep -qx '   page_range/index' "$dindex"; then
+		# In "Subsystem-specific APIs", in the order of the names.
+		awk '!done && /^   parport-lowlevel$/ { print "   page_range/index"; done=1 }
+		     { print }' "$dindex" > "$dindex.new"
+		grep -qx '   page_range/index' "$dindex.new" ||
+			pr_die "$dindex has no toctree entry to put page_range/index before"
+		mv "$dindex.new" "$dindex"
+	fi
 fi
