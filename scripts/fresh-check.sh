@@ -12,7 +12,8 @@
 # kernel tree. Prints the totals of make check and the cold time of each
 # line. Not part of make check: it is a cold build of everything.
 #
-# PR_FRESH_MIRROR names the Debian mirror (http://deb.debian.org/debian).
+# PR_FRESH_MIRROR names the Debian mirror (http://deb.debian.org/debian);
+# PR_FRESH_LINES=N runs only the block's first N lines (to try the root).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -94,6 +95,10 @@ awk '/^## / { on = ($0 == "## Two commands") } on && /^```/ { n++; next } on && 
 	"$PR_ROOT/README.md" > "$fresh/readme-lines"
 [ -s "$fresh/readme-lines" ] || pr_die "README.md has no \"Two commands\" block"
 grep -q '^make check' "$fresh/readme-lines" || pr_die "README's block has no make check"
+if [ -n "${PR_FRESH_LINES:-}" ]; then
+	head -n "$PR_FRESH_LINES" "$fresh/readme-lines" > "$fresh/readme-lines.n"
+	mv "$fresh/readme-lines.n" "$fresh/readme-lines"
+fi
 
 status=0
 : > "$fresh/times"
