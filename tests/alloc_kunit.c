@@ -1094,6 +1094,35 @@ static void at_probe_reclaim(void *data, pid_t pid, size_t index,
 	t->zapped += zapped;
 }
 
+/*
+ * The probes' removal, as KUnit actions: a test that stops early (an
+ * allocation failed under fault injection) must not leave a probe behind,
+ * or the next test's first allocation calls it with the at_trace that
+ * KUnit has freed by then. Only a registered probe may be unregistered
+ * (the tracepoint core warns otherwise), so each has its own action, added
+ * once its registration succeeded.
+ */
+static void at_unregister_alloc(void *t)
+{
+	unregister_trace_bpa_alloc_buf(at_probe_alloc, t);
+}
+
+static void at_unregister_free(void *t)
+{
+	unregister_trace_bpa_free_buf(at_probe_free, t);
+}
+
+static void at_unregister_reclaim(void *t)
+{
+	unregister_trace_page_range_reclaim(at_probe_reclaim, t);
+}
+
+/* After the removals: no probe still runs on another CPU. */
+static void at_sync_unregister(void *unused)
+{
+	tracepoint_synchronize_unregister();
+}
+
 /* A user's structure around each buffer, as binder_alloc_page_range.c's. */
 struct at_outer {
 	struct bpa_buffer pb;
@@ -1204,20 +1233,30 @@ static void bpa_alloc_test_tracepoints(struct kunit *test)
 		kunit_skip(test, "the kernel has no tracepoints");
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	a = at_new(test, alloc, 64, false);
+	/* Actions run in reverse: the synchronisation after the removals. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, at_sync_unregister,
+							NULL), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_bpa_alloc_buf(at_probe_alloc, t), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, at_unregister_alloc,
+							t), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_bpa_free_buf(at_probe_free, t), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, at_unregister_free,
+							t), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_page_range_reclaim(at_probe_reclaim,
 								t), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, at_unregister_reclaim,
+							t), 0);
 
 	b = at_new(test, alloc, 2 * PAGE_SIZE, false);
 	bpa_alloc_free_buf(alloc, b);
 	bpa_alloc_free_buf(alloc, a);
 	prt_shrink_all(&ctx->prs);
 
-	unregister_trace_page_range_reclaim(at_probe_reclaim, t);
-	unregister_trace_bpa_free_buf(at_probe_free, t);
-	unregister_trace_bpa_alloc_buf(at_probe_alloc, t);
-	tracepoint_synchronize_unregister();
+	/* Gone before the counts are read: no event of later code counts. */
+	kunit_release_action(test, at_unregister_reclaim, t);
+	kunit_release_action(test, at_unregister_free, t);
+	kunit_release_action(test, at_unregister_alloc, t);
+	kunit_release_action(test, at_sync_unregister, NULL);
 
 	KUNIT_EXPECT_EQ(test, t->allocs, 1);
 	KUNIT_EXPECT_EQ(test, t->alloc_offset, 64);
