@@ -32,8 +32,8 @@
 #   make clean        remove objects of out-of-tree builds in this directory
 #   make distclean    also remove build/ (kernel trees and logs)
 
-PR_BUILD ?= $(CURDIR)/build
-export PR_BUILD
+BPR_BUILD ?= $(CURDIR)/build
+export BPR_BUILD
 
 KDIR ?=
 DURATION ?= 600
@@ -46,7 +46,7 @@ all: module
 
 ifeq ($(KDIR),)
 module: vm-kernel
-	$(MAKE) -C $(PR_BUILD)/x86_64 M=$(CURDIR) LLVM=1 modules
+	$(MAKE) -C $(BPR_BUILD)/x86_64 M=$(CURDIR) LLVM=1 modules
 else
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -63,8 +63,8 @@ distro: deps
 
 demo: vm-kernel
 	scripts/build-user.sh
-	PR_VM_DEMO=1 PR_VM_KUNIT_MODULE= PR_VM_SUITE=demo \
-		PR_VM_TESTS=$(PR_BUILD)/demo scripts/vm-run.sh
+	BPR_VM_DEMO=1 BPR_VM_KUNIT_MODULE= BPR_VM_SUITE=demo \
+		BPR_VM_TESTS=$(BPR_BUILD)/demo scripts/vm-run.sh
 
 kunit: kunit-x86_64 kunit-uml kunit-min
 
@@ -115,4 +115,4 @@ clean:
 		tests/*.order
 
 distclean: clean
-	rm -rf --one-file-system $(PR_BUILD)
+	rm -rf --one-file-system $(BPR_BUILD)

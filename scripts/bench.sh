@@ -27,34 +27,34 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 # boot KBUILD SUITE APPEND: one benchmark boot of the userspace half in
-# $guest (main's), its output in $out; PR_VM_QEMU_ARGS passes through.
+# $guest (main's), its output in $out; BPR_VM_QEMU_ARGS passes through.
 boot() {
-	PR_VM_KBUILD=$1 PR_VM_SUITE=$2 PR_VM_APPEND=$3 PR_VM_DEMO=1 \
-		PR_VM_MODULES='' PR_VM_KUNIT_MODULE='' PR_VM_TESTS=$guest \
-		PR_VM_TIMEOUT=3600 PR_VM_LIVE=1 \
-		"$PR_ROOT/scripts/vm-run.sh" > "$out/guest-output-$2.txt"
+	BPR_VM_KBUILD=$1 BPR_VM_SUITE=$2 BPR_VM_APPEND=$3 BPR_VM_DEMO=1 \
+		BPR_VM_MODULES='' BPR_VM_KUNIT_MODULE='' BPR_VM_TESTS=$guest \
+		BPR_VM_TIMEOUT=3600 BPR_VM_LIVE=1 \
+		"$BPR_ROOT/scripts/vm-run.sh" > "$out/guest-output-$2.txt"
 }
 
 main() {
-	local kbuild=$PR_BUILD/x86_64-bench out=$PR_BUILD/bench
-	local kbuild2=$PR_BUILD/x86_64-bench-adapter
+	local kbuild=$BPR_BUILD/x86_64-bench out=$BPR_BUILD/bench
+	local kbuild2=$BPR_BUILD/x86_64-bench-adapter
 	local guest=$out/guest rounds=${BENCH_ROUNDS:-5} start
 	local pairs=${BENCH_PAIRS:-3} kb k i suite extra=()
 
-	start=$(pr_now)
-	"$PR_ROOT/scripts/deps.sh" gnuplot-nox
-	PR_VM_KBUILD=$kbuild PR_VM_CONFIG=bench.config PR_VM_GCC=1 \
-		"$PR_ROOT/scripts/vm-kernel.sh"
+	start=$(now)
+	"$BPR_ROOT/scripts/deps.sh" gnuplot-nox
+	BPR_VM_KBUILD=$kbuild BPR_VM_CONFIG=bench.config BPR_VM_GCC=1 \
+		"$BPR_ROOT/scripts/vm-kernel.sh"
 
 	rm -rf "$out"
 	mkdir -p "$guest"
 	# Not executable in the image: the VM's /init runs only ./run, which
 	# starts it after the in-kernel half.
-	gcc -static -O2 -Wall -Werror -I"$PR_ROOT" \
-		-I"$PR_KSRC/tools/testing/selftests" \
-		-o "$guest/bpr_bench.bin" "$PR_ROOT/bench/bpr_bench.c" -lpthread
+	gcc -static -O2 -Wall -Werror -I"$BPR_ROOT" \
+		-I"$BPR_KSRC/tools/testing/selftests" \
+		-o "$guest/bpr_bench.bin" "$BPR_ROOT/bench/bpr_bench.c" -lpthread
 	chmod 644 "$guest/bpr_bench.bin"
-	install -m 755 "$PR_ROOT/bench/bench-guest.sh" "$guest/run"
+	install -m 755 "$BPR_ROOT/bench/bench-guest.sh" "$guest/run"
 
 	boot "$kbuild" bench "BENCH_ROUNDS=$rounds"
 
@@ -62,8 +62,8 @@ main() {
 	# (the allocator is chosen at build time); the same userspace half
 	# runs there, and the report compares its binder round trips with
 	# the first boot's, each against the pipe round trips of its own boot.
-	PR_VM_KBUILD=$kbuild2 PR_VM_CONFIG="bench.config bench-adapter.config" \
-		PR_VM_GCC=1 "$PR_ROOT/scripts/vm-kernel.sh"
+	BPR_VM_KBUILD=$kbuild2 BPR_VM_CONFIG="bench.config bench-adapter.config" \
+		BPR_VM_GCC=1 "$BPR_ROOT/scripts/vm-kernel.sh"
 	boot "$kbuild2" bench-adapter "BENCH_ROUNDS=$rounds"
 
 	# Two boots of one kernel differ by up to a third in every round
@@ -79,23 +79,23 @@ main() {
 			[ "$k" = adapter ] && kb=$kbuild2
 			if [ "$i" = icount ]; then
 				suite=bench-icount-$k
-				PR_VM_QEMU_ARGS="-icount shift=0,sleep=off" boot "$kb" \
+				BPR_VM_QEMU_ARGS="-icount shift=0,sleep=off" boot "$kb" \
 					"$suite" "BENCH_ROUNDS=3 BPR_BENCH_ONLY=rtt,rtt1"
 			else
 				suite=bench-ab$i-$k
 				boot "$kb" "$suite" \
 					"BENCH_ROUNDS=$rounds BPR_BENCH_ONLY=rtt,rtt1"
 			fi
-			extra+=("$PR_BUILD/logs/$suite.log")
+			extra+=("$BPR_BUILD/logs/$suite.log")
 		done
 	done
 
-	python3 "$PR_ROOT/scripts/bench-report.py" "$PR_BUILD/logs/bench.log" "$out" \
-		"$PR_BUILD/logs/bench-adapter.log" "${extra[@]}"
+	python3 "$BPR_ROOT/scripts/bench-report.py" "$BPR_BUILD/logs/bench.log" "$out" \
+		"$BPR_BUILD/logs/bench-adapter.log" "${extra[@]}"
 	(cd "$out" && gnuplot bench.gp) ||
-		pr_log "gnuplot failed: no bench.png"
+		log "gnuplot failed: no bench.png"
 	cat "$out/results.txt"
-	pr_log "bench done in $(($(pr_now) - start)) s: $out/results.txt, results.csv, bench.png"
+	log "bench done in $(($(now) - start)) s: $out/results.txt, results.csv, bench.png"
 }
 
 main "$@"; exit

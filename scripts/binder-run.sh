@@ -8,10 +8,10 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-dir=$PR_BUILD/binder-tests
+dir=$BPR_BUILD/binder-tests
 rm -rf "$dir"
 mkdir -p "$dir"
-make -s -C "$PR_ROOT/tests/binder" KSFT="$PR_KSRC/tools/testing/selftests" \
+make -s -C "$BPR_ROOT/tests/binder" KSFT="$BPR_KSRC/tools/testing/selftests" \
 	OUTPUT="$dir"
-exec "$PR_ROOT/scripts/builtin-run.sh" binder "$PR_ROOT/configs/binder.config" \
+exec "$BPR_ROOT/scripts/builtin-run.sh" binder "$BPR_ROOT/configs/binder.config" \
 	"$dir" binder

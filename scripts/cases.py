@@ -9,7 +9,7 @@
 #                       case, or a parameter of a parameterised case),
 #                       named by the subtests it is in
 #   cases.py tap LOG    the userspace tests' kselftest TAP that /init
-#                       copies into the log (PR-UT: lines), named by the
+#                       copies into the log (BPR-UT: lines), named by the
 #                       program that printed it ("PR-VM: run" lines); kind
 #                       binder for binder_test, fault for the fault
 #                       injection script's passes, user for the others
@@ -55,9 +55,9 @@ def tap(lines):
         if m:
             prog = m.group(1).rsplit('/', 1)[-1]
             continue
-        if not line.startswith('PR-UT: '):
+        if not line.startswith('BPR-UT: '):
             continue
-        m = RESULT.match(line[len('PR-UT: '):])
+        m = RESULT.match(line[len('BPR-UT: '):])
         if m and not m.group(1) and m.group(4) != 'SKIP':
             if prog.startswith('binder'):
                 kind = 'binder'

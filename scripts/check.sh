@@ -15,46 +15,46 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 main() {
-	start=$(pr_now)
-	rm -rf "$PR_RESULTS"
-	mkdir -p "$PR_RESULTS" "$PR_BUILD/logs"
+	start=$(now)
+	rm -rf "$BPR_RESULTS"
+	mkdir -p "$BPR_RESULTS" "$BPR_BUILD/logs"
 	status=0
 
 	step() {
 		local name=$1 t0
 		shift
-		t0=$(pr_now)
-		pr_log "$name"
+		t0=$(now)
+		log "$name"
 		if ! "$@"; then
 			status=1
-			pr_log "$name: FAILED"
+			log "$name: FAILED"
 		fi
-		printf '%-14s %4d s\n' "$name" $(($(pr_now) - t0)) >> "$PR_BUILD/logs/timings"
+		printf '%-14s %4d s\n' "$name" $(($(now) - t0)) >> "$BPR_BUILD/logs/timings"
 	}
 
-	: > "$PR_BUILD/logs/timings"
-	"$PR_ROOT/scripts/deps.sh" || pr_die "could not install the packages"
+	: > "$BPR_BUILD/logs/timings"
+	"$BPR_ROOT/scripts/deps.sh" || die "could not install the packages"
 	# deps.sh may just have installed ccache: decide again, as each script
 	# below does when it sources common.sh. Count this run's hits only (the
 	# statistics, not the cache).
-	PR_CCACHE=$(bash -c '. "$1"; printf %s "$PR_CCACHE"' _ "$PR_ROOT/scripts/common.sh")
-	[ -n "$PR_CCACHE" ] && ccache -z > /dev/null 2>&1
-	"$PR_ROOT/scripts/kernel-src.sh" || pr_die "could not unpack the kernel"
+	BPR_CCACHE=$(bash -c '. "$1"; printf %s "$BPR_CCACHE"' _ "$BPR_ROOT/scripts/common.sh")
+	[ -n "$BPR_CCACHE" ] && ccache -z > /dev/null 2>&1
+	"$BPR_ROOT/scripts/kernel-src.sh" || die "could not unpack the kernel"
 
-	step "x86_64 kernel" "$PR_ROOT/scripts/vm-kernel.sh"
-	step "user tests" "$PR_ROOT/scripts/build-user.sh"
-	step "x86_64 VM" env PR_VM_TESTS="$PR_BUILD/user" "$PR_ROOT/scripts/vm-run.sh"
-	step "fault VM" "$PR_ROOT/scripts/fault-run.sh"
-	step "distro-6.12" "$PR_ROOT/scripts/distro-run.sh"
-	step "kunit-uml" "$PR_ROOT/scripts/kunit-uml.sh"
-	step "kunit-min" "$PR_ROOT/scripts/kunit-min.sh"
-	step "KCSAN" "$PR_ROOT/scripts/kcsan-run.sh"
-	step "binder" "$PR_ROOT/scripts/binder-run.sh"
-	step "static" "$PR_ROOT/scripts/static-checks.sh"
+	step "x86_64 kernel" "$BPR_ROOT/scripts/vm-kernel.sh"
+	step "user tests" "$BPR_ROOT/scripts/build-user.sh"
+	step "x86_64 VM" env BPR_VM_TESTS="$BPR_BUILD/user" "$BPR_ROOT/scripts/vm-run.sh"
+	step "fault VM" "$BPR_ROOT/scripts/fault-run.sh"
+	step "distro-6.12" "$BPR_ROOT/scripts/distro-run.sh"
+	step "kunit-uml" "$BPR_ROOT/scripts/kunit-uml.sh"
+	step "kunit-min" "$BPR_ROOT/scripts/kunit-min.sh"
+	step "KCSAN" "$BPR_ROOT/scripts/kcsan-run.sh"
+	step "binder" "$BPR_ROOT/scripts/binder-run.sh"
+	step "static" "$BPR_ROOT/scripts/static-checks.sh"
 
 	passed=0
 	failed=0
-	for f in "$PR_RESULTS"/*; do
+	for f in "$BPR_RESULTS"/*; do
 		[ -f "$f" ] || continue
 		read -r _ p n _ < "$f"
 		passed=$((passed + p))
@@ -72,18 +72,18 @@ main() {
 	echo
 	echo "Suites:"
 	printf '  %-14s %6s %6s %6s  %s\n' suite passed failed cases kernel
-	for f in "$PR_RESULTS"/*; do
+	for f in "$BPR_RESULTS"/*; do
 		[ -f "$f" ] || continue
 		read -r s p n _ < "$f"
 		c=-
-		[ -f "$PR_RESULTS/cases/$s" ] && c=$(wc -l < "$PR_RESULTS/cases/$s")
-		k=$(cat "$PR_RESULTS/kernel/$s" 2> /dev/null || echo -)
+		[ -f "$BPR_RESULTS/cases/$s" ] && c=$(wc -l < "$BPR_RESULTS/cases/$s")
+		k=$(cat "$BPR_RESULTS/kernel/$s" 2> /dev/null || echo -)
 		printf '  %-14s %6d %6d %6s  %s\n' "$s" "$p" "$n" "$c" "$k"
 	done
 	echo "Unique cases:"
-	for f in "$PR_RESULTS"/cases/*; do
+	for f in "$BPR_RESULTS"/cases/*; do
 		[ -f "$f" ] || continue
-		k=$(cat "$PR_RESULTS/kernel/${f##*/}" 2> /dev/null || echo -)
+		k=$(cat "$BPR_RESULTS/kernel/${f##*/}" 2> /dev/null || echo -)
 		awk -v k="$k" '{ print k "\t" $0 }' "$f"
 	done | awk -F'\t' '
 		{ split($2, w, " "); kind = w[1]; name = substr($2, length(kind) + 2)
@@ -94,9 +94,9 @@ main() {
 			printf "  %-8s %4d unique, %5d executions%s\n", kind, uniq[kind],
 			       runs[kind], kernels[kind] ? " on " kernels[kind] " kernel(s)" : ", no kernel" }' | sort
 	echo "Timings:"
-	sed 's/^/  /' "$PR_BUILD/logs/timings"
-	echo "  total          $(($(pr_now) - start)) s"
-	if [ -n "$PR_CCACHE" ]; then
+	sed 's/^/  /' "$BPR_BUILD/logs/timings"
+	echo "  total          $(($(now) - start)) s"
+	if [ -n "$BPR_CCACHE" ]; then
 		ccache --print-stats 2> /dev/null | awk -F'\t' '
 			$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 }
 			$1 == "cache_miss" { m += $2 }

@@ -9,7 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-pkgs=(linux-source-$PR_KVER build-essential make git flex bison bc libelf-dev
+pkgs=(linux-source-$BPR_KVER build-essential make git flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
       rsync clang lld llvm perl gzip xz-utils ccache python3-sphinx
       python3-yaml "$@")
@@ -21,7 +21,7 @@ for p in "${pkgs[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-pr_log "installing: ${missing[*]}"
+log "installing: ${missing[*]}"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 $SUDO apt-get update -q

@@ -12,15 +12,15 @@
 # The kernel is Debian's: its hardening, an unsigned module that only
 # taints, PER_VMA_LOCK and memcg, no KASAN or lockdep (suite distro-6.12).
 #
-# PR_DISTRO_VERSION names another version (6.12.111+deb12-amd64, say).
-# Downloads stay in $PR_BUILD/distro/cache: a second run fetches nothing.
+# BPR_DISTRO_VERSION names another version (6.12.111+deb12-amd64, say).
+# Downloads stay in $BPR_BUILD/distro/cache: a second run fetches nothing.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 # The selftests harness, for the userspace tests.
-"$PR_ROOT/scripts/kernel-src.sh"
+"$BPR_ROOT/scripts/kernel-src.sh"
 
-dir=$PR_BUILD/distro
+dir=$BPR_BUILD/distro
 cache=$dir/cache
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -30,19 +30,19 @@ newest() {
 		sed -nE 's/^linux-headers-([^ ]+) .*/\1/p' | sort -V | tail -n 1
 }
 
-ver=${PR_DISTRO_VERSION:-$(newest || true)}
+ver=${BPR_DISTRO_VERSION:-$(newest || true)}
 if [ -z "$ver" ]; then
 	# Package lists older than the security archive's kernels.
 	$SUDO apt-get update -q
 	ver=$(newest || true)
 fi
 [ -n "$ver" ] ||
-	pr_die "apt offers no linux-headers-6.12.*+deb12-amd64 (is bookworm-security in the sources?)"
-pr_log "Debian kernel $ver"
+	die "apt offers no linux-headers-6.12.*+deb12-amd64 (is bookworm-security in the sources?)"
+log "Debian kernel $ver"
 
 # The headers' tree needs gcc-12 (build-essential's gcc) and, for the
 # modules' BTF, pahole.
-"$PR_ROOT/scripts/deps.sh" gcc-12 pahole
+"$BPR_ROOT/scripts/deps.sh" gcc-12 pahole
 
 # download PACKAGE: its .deb into $cache. A .deb that a cut-off download
 # left behind does not count.
@@ -65,7 +65,7 @@ download() {
 # lists are updated once before giving up.
 fetch() {
 	if ! ls "$cache/$1"_*.deb > /dev/null 2>&1; then
-		pr_log "downloading $1"
+		log "downloading $1"
 		download "$1"
 		if ! ls "$cache/$1"_*.deb > /dev/null 2>&1; then
 			$SUDO apt-get update -q >&2
@@ -73,7 +73,7 @@ fetch() {
 		fi
 	fi
 	ls "$cache/$1"_*.deb 2> /dev/null | tail -n 1 | grep . ||
-		pr_die "could not download $1"
+		die "could not download $1"
 }
 
 # unpack DIR PACKAGE...: the packages' files under DIR, once.
@@ -104,12 +104,12 @@ sed -i "s|^include /usr/src/|include $hdr/usr/src/|" \
 	"$hdr/usr/src/linux-headers-$ver/Makefile"
 ln -sfn "../../../usr/src/linux-headers-$ver" "$hdr/lib/modules/$ver/build"
 kdir=$hdr/lib/modules/$ver/build
-[ -f "$kdir/Makefile" ] || pr_die "linux-headers-$ver has no $kdir"
+[ -f "$kdir/Makefile" ] || die "linux-headers-$ver has no $kdir"
 
 img=$dir/image-$ver
 unpack "$img" "linux-image-$ver-unsigned"
 binder_xz=$img/lib/modules/$ver/kernel/drivers/android/binder_linux.ko.xz
-[ -f "$binder_xz" ] || pr_die "no binder_linux.ko.xz in linux-image-$ver-unsigned"
+[ -f "$binder_xz" ] || die "no binder_linux.ko.xz in linux-image-$ver-unsigned"
 
 # The module, built from a clean copy of the sources exactly as README
 # says, with KDIR the headers' tree.
@@ -118,28 +118,28 @@ rm -rf "$src"
 mkdir -p "$src"
 rsync -a --exclude=/build/ --exclude=/.git/ --exclude='*.o' --exclude='*.ko' \
 	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' \
-	--exclude=Module.symvers --exclude=modules.order "$PR_ROOT/" "$src/"
-pr_log "building the module against $kdir"
+	--exclude=Module.symvers --exclude=modules.order "$BPR_ROOT/" "$src/"
+log "building the module against $kdir"
 make -C "$src" KDIR="$kdir" > "$dir/module.log" 2>&1 ||
-	{ cat "$dir/module.log" >&2; pr_die "the module did not build against $kdir"; }
-[ -f "$src/binder_page_range.ko" ] || pr_die "no binder_page_range.ko in $src"
+	{ cat "$dir/module.log" >&2; die "the module did not build against $kdir"; }
+[ -f "$src/binder_page_range.ko" ] || die "no binder_page_range.ko in $src"
 
 # The userspace suites, and the binder test for Debian's binder.
 tests=$dir/tests
 rm -rf "$tests"
 mkdir -p "$tests"
 for t in user binder; do
-	make -s -C "$PR_ROOT/tests/$t" KSFT="$PR_KSRC/tools/testing/selftests" \
+	make -s -C "$BPR_ROOT/tests/$t" KSFT="$BPR_KSRC/tools/testing/selftests" \
 		OUTPUT="$tests"
 done
 # busybox insmod reads no .ko.xz.
 xz -dc "$binder_xz" > "$dir/binder_linux.ko"
 
 # binder_linux.ko has no exit function, so it stays loaded to the end.
-PR_VM_KBUILD=$dir PR_VM_BZIMAGE=$img/boot/vmlinuz-$ver \
-PR_VM_KCONFIG=$img/boot/config-$ver PR_VM_SUITE=distro-6.12-vm \
-PR_VM_USER_SUITE=distro-6.12 PR_VM_TESTS=$tests \
-PR_VM_MODULES="$dir/binder_linux.ko:devices=binder $src/binder_page_range.ko" \
-PR_VM_KUNIT_MODULE= PR_VM_APPEND=BINDER_TEST_DEVICE=/dev/binder \
-PR_VM_KEEP=binder_linux.ko \
-	exec "$PR_ROOT/scripts/vm-run.sh"
+BPR_VM_KBUILD=$dir BPR_VM_BZIMAGE=$img/boot/vmlinuz-$ver \
+BPR_VM_KCONFIG=$img/boot/config-$ver BPR_VM_SUITE=distro-6.12-vm \
+BPR_VM_USER_SUITE=distro-6.12 BPR_VM_TESTS=$tests \
+BPR_VM_MODULES="$dir/binder_linux.ko:devices=binder $src/binder_page_range.ko" \
+BPR_VM_KUNIT_MODULE= BPR_VM_APPEND=BINDER_TEST_DEVICE=/dev/binder \
+BPR_VM_KEEP=binder_linux.ko \
+	exec "$BPR_ROOT/scripts/vm-run.sh"

@@ -9,12 +9,12 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-dir=$PR_BUILD/fault-tests
+dir=$BPR_BUILD/fault-tests
 rm -rf "$dir"
 mkdir -p "$dir/bin"
-cp "$PR_ROOT/tests/fault/fault-inject.sh" "$dir/"
-cp "$PR_BUILD/user/bpr_fuzz" "$PR_BUILD/user/bpr_test" "$dir/bin/"
+cp "$BPR_ROOT/tests/fault/fault-inject.sh" "$dir/"
+cp "$BPR_BUILD/user/bpr_fuzz" "$BPR_BUILD/user/bpr_test" "$dir/bin/"
 
-PR_VM_SUITE=fault-x86_64 PR_VM_USER_SUITE=fault PR_VM_TESTS=$dir \
-PR_VM_KUNIT_MODULE= PR_VM_FILES=$PR_SUBDIR/tests/binder_page_range_kunit.ko \
-	exec "$PR_ROOT/scripts/vm-run.sh"
+BPR_VM_SUITE=fault-x86_64 BPR_VM_USER_SUITE=fault BPR_VM_TESTS=$dir \
+BPR_VM_KUNIT_MODULE= BPR_VM_FILES=$BPR_SUBDIR/tests/binder_page_range_kunit.ko \
+	exec "$BPR_ROOT/scripts/vm-run.sh"

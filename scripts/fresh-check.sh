@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # "make check" on a fresh Debian 12 machine, as a new user runs it: a
-# minimal Debian 12 root made with debootstrap under $PR_BUILD/fresh,
+# minimal Debian 12 root made with debootstrap under $BPR_BUILD/fresh,
 # with the package sources a Debian 12 installation has (bookworm,
 # bookworm-updates, bookworm-security), a clean clone of HEAD in it, and
 # there, as root in a chroot with an empty environment, the lines of
@@ -12,17 +12,17 @@
 # kernel tree. Prints the totals of make check and the cold time of each
 # line. Not part of make check: it is a cold build of everything.
 #
-# PR_FRESH_MIRROR names the Debian mirror (http://deb.debian.org/debian);
-# PR_FRESH_LINES=N runs only the block's first N lines (to try the root).
+# BPR_FRESH_MIRROR names the Debian mirror (http://deb.debian.org/debian);
+# BPR_FRESH_LINES=N runs only the block's first N lines (to try the root).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-[ "$(id -u)" -eq 0 ] || pr_die "fresh-check needs root (debootstrap, chroot, mounts)"
+[ "$(id -u)" -eq 0 ] || die "fresh-check needs root (debootstrap, chroot, mounts)"
 # In a mount namespace of its own: the root's mounts go with this
 # process, however it ends, and never show on the host, so that no
 # later rm -rf of build/ can reach the host's /dev through them.
-if [ -z "${PR_FRESH_NS:-}" ]; then
-	PR_FRESH_NS=1 exec unshare --mount --propagation private "$0" "$@"
+if [ -z "${BPR_FRESH_NS:-}" ]; then
+	BPR_FRESH_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
 
 # The host needs debootstrap and git, nothing of the project's setup.
@@ -36,11 +36,11 @@ if [ ${#need[@]} -ne 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-fresh=$(realpath -m "$PR_BUILD/fresh")
+fresh=$(realpath -m "$BPR_BUILD/fresh")
 root=$fresh/root
-mirror=${PR_FRESH_MIRROR:-http://deb.debian.org/debian}
+mirror=${BPR_FRESH_MIRROR:-http://deb.debian.org/debian}
 clone=/root/binder-page-range
-logs=$PR_BUILD/logs
+logs=$BPR_BUILD/logs
 mkdir -p "$logs"
 
 # --one-file-system: nothing mounted under the old root, if anything is.
@@ -50,16 +50,16 @@ mkdir -p "$fresh"
 # The clone, as a user makes it, from HEAD, before the slow part. Git
 # refuses a repository of another owner unless its global config says
 # it is safe; a file of its own says so for this one.
-printf '[safe]\n\tdirectory = %s\n' "$PR_ROOT" > "$fresh/gitconfig"
-GIT_CONFIG_GLOBAL=$fresh/gitconfig git clone -q --no-hardlinks "$PR_ROOT" "$fresh/clone"
+printf '[safe]\n\tdirectory = %s\n' "$BPR_ROOT" > "$fresh/gitconfig"
+GIT_CONFIG_GLOBAL=$fresh/gitconfig git clone -q --no-hardlinks "$BPR_ROOT" "$fresh/clone"
 git -C "$fresh/clone" remote remove origin
 
-start=$(pr_now)
-pr_log "debootstrap: a minimal Debian 12 in $root (log: $logs/fresh-debootstrap.log)"
+start=$(now)
+log "debootstrap: a minimal Debian 12 in $root (log: $logs/fresh-debootstrap.log)"
 debootstrap --variant=minbase bookworm "$root" "$mirror" \
 	> "$logs/fresh-debootstrap.log" 2>&1 ||
-	{ tail -n 20 "$logs/fresh-debootstrap.log" >&2; pr_die "debootstrap failed"; }
-t_root=$(($(pr_now) - start))
+	{ tail -n 20 "$logs/fresh-debootstrap.log" >&2; die "debootstrap failed"; }
+t_root=$(($(now) - start))
 
 # The sources of a Debian 12 installation, and the host's name servers.
 rm -f "$root/etc/apt/sources.list"
@@ -92,11 +92,11 @@ done
 
 # README's "Two commands" block: its lines, run one by one.
 awk '/^## / { on = ($0 == "## Two commands") } on && /^```/ { n++; next } on && n == 1' \
-	"$PR_ROOT/README.md" > "$fresh/readme-lines"
-[ -s "$fresh/readme-lines" ] || pr_die "README.md has no \"Two commands\" block"
-grep -q '^make check' "$fresh/readme-lines" || pr_die "README's block has no make check"
-if [ -n "${PR_FRESH_LINES:-}" ]; then
-	head -n "$PR_FRESH_LINES" "$fresh/readme-lines" > "$fresh/readme-lines.n"
+	"$BPR_ROOT/README.md" > "$fresh/readme-lines"
+[ -s "$fresh/readme-lines" ] || die "README.md has no \"Two commands\" block"
+grep -q '^make check' "$fresh/readme-lines" || die "README's block has no make check"
+if [ -n "${BPR_FRESH_LINES:-}" ]; then
+	head -n "$BPR_FRESH_LINES" "$fresh/readme-lines" > "$fresh/readme-lines.n"
 	mv "$fresh/readme-lines.n" "$fresh/readme-lines"
 fi
 
@@ -104,17 +104,17 @@ status=0
 : > "$fresh/times"
 : > "$logs/fresh-check.log"
 while IFS= read -r line; do
-	pr_log "fresh root: $line"
-	t0=$(pr_now)
+	log "fresh root: $line"
+	t0=$(now)
 	rc=0
 	chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		/bin/bash -c "cd $clone && $line" < /dev/null 2>&1 |
 		tee -a "$logs/fresh-check.log" || rc=$?
-	printf '%6d s  %s (exit %d)\n' $(($(pr_now) - t0)) "$line" "$rc" >> "$fresh/times"
+	printf '%6d s  %s (exit %d)\n' $(($(now) - t0)) "$line" "$rc" >> "$fresh/times"
 	if [ "$rc" -ne 0 ]; then
 		status=1
-		pr_log "fresh root: \"$line\" exited $rc"
+		log "fresh root: \"$line\" exited $rc"
 		break
 	fi
 done < "$fresh/readme-lines"
@@ -122,7 +122,7 @@ done < "$fresh/readme-lines"
 echo
 echo "fresh-check: a Debian 12 root (debootstrap, $t_root s), then README's lines:"
 sed 's/^/  /' "$fresh/times"
-echo "  total $(($(pr_now) - start)) s"
+echo "  total $(($(now) - start)) s"
 totals=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$logs/fresh-check.log" | tail -n 1 || true)
 echo "make check in the fresh root: ${totals:-no totals}"
 exit $status

@@ -9,12 +9,12 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-export LOG_SCAN_KCSAN_SCOPE=$PR_KCSAN_SCOPE
+export LOG_SCAN_KCSAN_SCOPE=$BPR_KCSAN_SCOPE
 
-dir=$PR_BUILD/kcsan-tests
+dir=$BPR_BUILD/kcsan-tests
 rm -rf "$dir"
 mkdir -p "$dir/bin"
-cp "$PR_ROOT/tests/kcsan/stress.sh" "$PR_BUILD/user/bpr_fuzz" "$dir/"
-cp "$PR_BUILD/user/bpr_test" "$dir/bin/"
-exec "$PR_ROOT/scripts/builtin-run.sh" kcsan "$PR_ROOT/configs/kcsan.config" \
+cp "$BPR_ROOT/tests/kcsan/stress.sh" "$BPR_BUILD/user/bpr_fuzz" "$dir/"
+cp "$BPR_BUILD/user/bpr_test" "$dir/bin/"
+exec "$BPR_ROOT/scripts/builtin-run.sh" kcsan "$BPR_ROOT/configs/kcsan.config" \
 	"$dir" user-kcsan

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run the KUnit suites with the kernel's own tools/testing/kunit/kunit.py,
-# which configures and builds the kernel in $PR_BUILD/SUITE (the driver and
+# which configures and builds the kernel in $BPR_BUILD/SUITE (the driver and
 # its tests built in, from tests/.kunitconfig plus the KUNIT.PY_ARGS),
-# boots it and parses the KTAP. Records the suite's totals with pr_result;
+# boots it and parses the KTAP. Records the suite's totals with result;
 # a kernel report in the log (scripts/log-scan.sh) counts as one failure.
 #
 # usage: kunit-run.sh SUITE [KUNIT.PY_ARGS...]
@@ -13,41 +13,41 @@ set -euo pipefail
 
 suite=$1
 shift
-out=${PR_KUNIT_BUILD:-$PR_BUILD/$suite}
-log=$PR_BUILD/logs/$suite.log
-mkdir -p "$out" "$PR_BUILD/logs"
-"$PR_ROOT/scripts/kernel-src.sh"
-start=$(pr_now)
+out=${BPR_KUNIT_BUILD:-$BPR_BUILD/$suite}
+log=$BPR_BUILD/logs/$suite.log
+mkdir -p "$out" "$BPR_BUILD/logs"
+"$BPR_ROOT/scripts/kernel-src.sh"
+start=$(now)
 
 # One kernel build at a time, and the driver's files in the tree must not
 # change under another build: refresh them under the lock too.
 set +e
 (
-	exec 9>"$PR_BUILD/.build.lock"
+	exec 9>"$BPR_BUILD/.build.lock"
 	flock 9
-	"$PR_ROOT/scripts/place-in-tree.sh" &&
-	cd "$PR_KSRC" &&
+	"$BPR_ROOT/scripts/place-in-tree.sh" &&
+	cd "$BPR_KSRC" &&
 	python3 tools/testing/kunit/kunit.py run \
-		--kunitconfig="$PR_SUBDIR/tests" --build_dir="$out" \
-		--jobs="$PR_JOBS" --timeout=900 "$@"
+		--kunitconfig="$BPR_SUBDIR/tests" --build_dir="$out" \
+		--jobs="$BPR_JOBS" --timeout=900 "$@"
 ) > "$log.summary" 2>&1
 rc=$?
 set -e
 cat "$log.summary"
 cp "$out/test.log" "$log" 2>/dev/null || : > "$log"
-pr_log "$suite: $(($(pr_now) - start)) s"
+log "$suite: $(($(now) - start)) s"
 
 line=$(grep -a 'Testing complete' "$log.summary" | tail -1 || true)
-passed=$(pr_kunit_count passed "$line")
-failed=$(($(pr_kunit_count failed "$line") + $(pr_kunit_count crashed "$line")))
+passed=$(kunit_count passed "$line")
+failed=$(($(kunit_count failed "$line") + $(kunit_count crashed "$line")))
 # kunit.py exits non-zero on build errors and empty runs too.
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] || [ "$passed" -eq 0 ]; then
 	failed=$((failed + 1))
 fi
-if ! "$PR_ROOT/scripts/log-scan.sh" "$log"; then
-	pr_log "$suite: the kernel log has reports (see $log)"
+if ! "$BPR_ROOT/scripts/log-scan.sh" "$log"; then
+	log "$suite: the kernel log has reports (see $log)"
 	failed=$((failed + 1))
 fi
-pr_result "$suite" "$passed" "$failed"
-pr_result_about "$suite" "$out/.config" ktap "$log"
+result "$suite" "$passed" "$failed"
+result_about "$suite" "$out/.config" ktap "$log"
 [ "$failed" -eq 0 ]

@@ -12,8 +12,8 @@ for opt in DEBUG_KERNEL PROVE_LOCKING DEBUG_ATOMIC_SLEEP KASAN DEBUG_LIST DEBUG_
 done
 # kunit.py enables this on UML, and 6.12 then warns at every boot.
 args+=(--kconfig_add "# CONFIG_UML_PCI_OVER_VIRTIO is not set")
-for a in $PR_PANIC_ARGS kasan.fault=panic; do
+for a in $BPR_PANIC_ARGS kasan.fault=panic; do
 	args+=(--kernel_args "$a")
 done
-exec "$PR_ROOT/scripts/kunit-run.sh" kunit-uml --make_options="${PR_UML_CC[0]}" \
-	"${args[@]}" ${PR_KUNIT_ARGS:-}
+exec "$BPR_ROOT/scripts/kunit-run.sh" kunit-uml --make_options="${BPR_UML_CC[0]}" \
+	"${args[@]}" ${BPR_KUNIT_ARGS:-}

@@ -3,7 +3,7 @@
 #
 # Scan a kernel log (kunit.py's log, the x86_64 VM console log) for the
 # reports that do not panic the kernel. Every test boot has
-# pr_panic_args() (scripts/common.sh): a WARN(), an oops, a KASAN or UBSAN
+# panic_args() (scripts/common.sh): a WARN(), an oops, a KASAN or UBSAN
 # report, a list corruption, a hung task, a soft lockup or an RCU stall
 # panics it, and the run sees a crash. Left for this scan: lockdep's and
 # KCSAN's reports, the "BUG: ..." reports printed without an oops (sleeping

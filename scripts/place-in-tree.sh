@@ -10,18 +10,18 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-ksrc=${1:-$PR_KSRC}
-subdir=${2:-$PR_SUBDIR}
-[ -f "$ksrc/Makefile" ] || pr_die "$ksrc is not a kernel source tree"
+ksrc=${1:-$BPR_KSRC}
+subdir=${2:-$BPR_SUBDIR}
+[ -f "$ksrc/Makefile" ] || die "$ksrc is not a kernel source tree"
 # make in-tree installs nothing (scripts/deps.sh would install the whole
 # test setup), and rsync is not in a minimal Debian.
-command -v rsync > /dev/null || pr_die "rsync is needed: apt-get install rsync"
+command -v rsync > /dev/null || die "rsync is needed: apt-get install rsync"
 
 dest=$ksrc/$subdir
 parent=$(dirname "$dest")
 leaf=$(basename "$dest")
 [ -f "$parent/Kconfig" ] && [ -f "$parent/Makefile" ] ||
-	pr_die "$parent has no Kconfig and Makefile to hook into"
+	die "$parent has no Kconfig and Makefile to hook into"
 
 mkdir -p "$dest"
 # By content, and without the source's modification times: a file whose
@@ -31,7 +31,7 @@ mkdir -p "$dest"
 sync=(rsync -rlpD --checksum)
 "${sync[@]}" --delete --exclude=/build/ --exclude=/.git/ --exclude='*.o' \
 	--exclude='*.ko' --exclude='.*.cmd' --exclude=/Documentation/ \
-	"$PR_ROOT/" "$dest/"
+	"$BPR_ROOT/" "$dest/"
 
 kline="source \"$subdir/Kconfig\""
 if ! grep -qxF "$kline" "$parent/Kconfig"; then
@@ -72,7 +72,7 @@ fi
 # The benchmarks' binder_alloc half (CONFIG_BINDER_PAGE_RANGE_BENCH) goes
 # next to binder_alloc.c, whose functions are not exported.
 if [ -f "$parent/binder_alloc.h" ]; then
-	"${sync[@]}" "$PR_ROOT/bench/binder_alloc_bench.c" "$PR_ROOT/bench/page_range_bench.h" "$parent/"
+	"${sync[@]}" "$BPR_ROOT/bench/binder_alloc_bench.c" "$BPR_ROOT/bench/page_range_bench.h" "$parent/"
 	bline='obj-$(CONFIG_BINDER_PAGE_RANGE_BENCH)	+= binder_alloc_bench.o'
 	grep -qxF "$bline" "$parent/Makefile" || printf '%s\n' "$bline" >> "$parent/Makefile"
 fi
@@ -86,7 +86,7 @@ if [ -d "$ksrc/Documentation/driver-api" ]; then
 	# Trees placed before the documentation moved hold a copy here.
 	rm -rf "$dest/Documentation"
 	mkdir -p "$docs"
-	"${sync[@]}" --delete "$PR_ROOT/Documentation/" "$docs/"
+	"${sync[@]}" --delete "$BPR_ROOT/Documentation/" "$docs/"
 	if [ "$subdir" != drivers/android/page_range ]; then
 		sed -i "s|^\(\.\. kernel-doc:: \)drivers/android/page_range/|\1$subdir/|" \
 			"$docs"/*.rst
@@ -97,7 +97,7 @@ if [ -d "$ksrc/Documentation/driver-api" ]; then
 		awk '!done && /^   parport-lowlevel$/ { print "   page_range/index"; done=1 }
 		     { print }' "$dindex" > "$dindex.new"
 		grep -qx '   page_range/index' "$dindex.new" ||
-			pr_die "$dindex has no toctree entry to put page_range/index before"
+			die "$dindex has no toctree entry to put page_range/index before"
 		mv "$dindex.new" "$dindex"
 	fi
 fi

@@ -8,14 +8,14 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 duration=${DURATION:-600}
-[[ $duration =~ ^[0-9]+$ ]] || pr_die "DURATION must be a number of seconds"
-dir=$PR_BUILD/soak-tests
+[[ $duration =~ ^[0-9]+$ ]] || die "DURATION must be a number of seconds"
+dir=$BPR_BUILD/soak-tests
 rm -rf "$dir"
 mkdir -p "$dir/bin"
-cp "$PR_ROOT/tests/soak/soak.sh" "$dir/"
-cp "$PR_BUILD/user/bpr_fuzz" "$PR_BUILD/user/bpr_test" "$dir/bin/"
+cp "$BPR_ROOT/tests/soak/soak.sh" "$dir/"
+cp "$BPR_BUILD/user/bpr_fuzz" "$BPR_BUILD/user/bpr_test" "$dir/bin/"
 
-PR_VM_SUITE=soak PR_VM_USER_SUITE=soak PR_VM_TESTS=$dir PR_VM_KUNIT_MODULE= \
-PR_VM_APPEND="SOAK_SECONDS=$duration" PR_VM_TIMEOUT=$((duration + 900)) \
-PR_RESULTS=$PR_BUILD/soak-results PR_VM_LIVE=1 \
-	exec "$PR_ROOT/scripts/vm-run.sh"
+BPR_VM_SUITE=soak BPR_VM_USER_SUITE=soak BPR_VM_TESTS=$dir BPR_VM_KUNIT_MODULE= \
+BPR_VM_APPEND="SOAK_SECONDS=$duration" BPR_VM_TIMEOUT=$((duration + 900)) \
+BPR_RESULTS=$BPR_BUILD/soak-results BPR_VM_LIVE=1 \
+	exec "$BPR_ROOT/scripts/vm-run.sh"

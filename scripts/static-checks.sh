@@ -10,9 +10,9 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-x86=$PR_BUILD/x86_64
-uml=$PR_BUILD/kunit-uml
-logs=$PR_BUILD/logs/static
+x86=$BPR_BUILD/x86_64
+uml=$BPR_BUILD/kunit-uml
+logs=$BPR_BUILD/logs/static
 mkdir -p "$logs"
 passed=0
 failed=0
@@ -27,7 +27,7 @@ check() {
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))
-		pr_log "static check failed: $name"
+		log "static check failed: $name"
 		sed 's/^/    /' "$log" | head -40 >&2
 	fi
 }
@@ -42,27 +42,27 @@ our_warnings() {
 make_clean() {
 	local log=$1
 	shift
-	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" "$@" \
+	flock "$BPR_BUILD/.build.lock" make -C "$BPR_KSRC" -j"$BPR_JOBS" "$@" \
 		> "$log.make" 2>&1 || { cat "$log.make"; return 1; }
 	if our_warnings "$log.make"; then
 		return 1
 	fi
 }
 
-sources=$(cd "$PR_ROOT" && git ls-files '*.c' '*.h' 2>/dev/null ||
-	  (cd "$PR_ROOT" && find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' \) -print))
+sources=$(cd "$BPR_ROOT" && git ls-files '*.c' '*.h' 2>/dev/null ||
+	  (cd "$BPR_ROOT" && find . -path ./build -prune -o \( -name '*.c' -o -name '*.h' \) -print))
 
 for f in $sources; do
 	# Any ERROR, WARNING or CHECK line fails.
 	check "checkpatch $f" "$logs/checkpatch-$(basename "$f").log" \
-		perl "$PR_KSRC/scripts/checkpatch.pl" --strict --no-tree \
-			--terse --no-summary -f "$PR_ROOT/$f"
+		perl "$BPR_KSRC/scripts/checkpatch.pl" --strict --no-tree \
+			--terse --no-summary -f "$BPR_ROOT/$f"
 done
 
 # kernel-doc on every top-level source: any output is a warning.
 kernel_doc_clean() {
 	local out
-	out=$(cd "$PR_ROOT" && perl "$PR_KSRC/scripts/kernel-doc" -none -Wall ./*.c ./*.h 2>&1)
+	out=$(cd "$BPR_ROOT" && perl "$BPR_KSRC/scripts/kernel-doc" -none -Wall ./*.c ./*.h 2>&1)
 	printf '%s' "$out"
 	[ -z "$out" ]
 }
@@ -70,17 +70,17 @@ check kernel-doc "$logs/kernel-doc.log" kernel_doc_clean
 
 # The scripts' own decisions: which boots panic, which reports fail a run.
 # A list that fails or is empty would run no case and fail none.
-cases=$("$PR_ROOT/tests/scripts/scripts_test.sh" list) || cases=
+cases=$("$BPR_ROOT/tests/scripts/scripts_test.sh" list) || cases=
 if [ -z "$cases" ]; then
-	pr_log "static check failed: scripts_test.sh lists no case"
+	log "static check failed: scripts_test.sh lists no case"
 	failed=$((failed + 1))
 fi
 for c in $cases; do
 	check "scripts: $c" "$logs/scripts-$c.log" \
-		"$PR_ROOT/tests/scripts/scripts_test.sh" "$c"
+		"$BPR_ROOT/tests/scripts/scripts_test.sh" "$c"
 done
 
-flock "$PR_BUILD/.build.lock" "$PR_ROOT/scripts/place-in-tree.sh"
+flock "$BPR_BUILD/.build.lock" "$BPR_ROOT/scripts/place-in-tree.sh"
 
 # The kernel's own documentation build of the placed documentation: it
 # must be in driver-api's toctree, and Sphinx and kernel-doc must print
@@ -88,12 +88,12 @@ flock "$PR_BUILD/.build.lock" "$PR_ROOT/scripts/place-in-tree.sh"
 # folder, so whatever they print is about its files; the one exception is
 # Sphinx's hint that graphviz is not installed.
 htmldocs_clean() {
-	local out=$PR_BUILD/htmldocs
+	local out=$BPR_BUILD/htmldocs
 
-	grep -qx '   page_range/index' "$PR_KSRC/Documentation/driver-api/index.rst" ||
+	grep -qx '   page_range/index' "$BPR_KSRC/Documentation/driver-api/index.rst" ||
 		{ echo "page_range/index is in no toctree of driver-api/index.rst"; return 1; }
 	rm -rf "$out"
-	make -C "$PR_KSRC" O="$out" SPHINXDIRS=driver-api/page_range htmldocs \
+	make -C "$BPR_KSRC" O="$out" SPHINXDIRS=driver-api/page_range htmldocs \
 		> "$logs/htmldocs.log.make" 2>&1 ||
 		{ cat "$logs/htmldocs.log.make"; return 1; }
 	if grep -E '(WARNING|ERROR|Error|warning|error):' "$logs/htmldocs.log.make" |
@@ -107,51 +107,51 @@ check "htmldocs (Sphinx, kernel-doc)" "$logs/htmldocs.log" htmldocs_clean
 if [ -f "$x86/.config" ]; then
 	check "sparse C=2 + W=1 (clang, x86_64)" "$logs/sparse-clang.log" \
 		make_clean "$logs/sparse-clang.log" O="$x86" ARCH=x86_64 \
-			"${PR_X86_CC[@]}" C=2 W=1 "$PR_SUBDIR/"
+			"${BPR_X86_CC[@]}" C=2 W=1 "$BPR_SUBDIR/"
 	# Put the objects back to the normal flags for the next build.
-	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
-		O="$x86" ARCH=x86_64 "${PR_X86_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
+	flock "$BPR_BUILD/.build.lock" make -C "$BPR_KSRC" -j"$BPR_JOBS" \
+		O="$x86" ARCH=x86_64 "${BPR_X86_CC[@]}" "$BPR_SUBDIR/" > /dev/null 2>&1
 
-	rm -rf "$PR_BUILD/oot"
-	mkdir -p "$PR_BUILD/oot"
-	rsync -a --exclude=/build/ --exclude=/.git/ "$PR_ROOT/" "$PR_BUILD/oot/"
+	rm -rf "$BPR_BUILD/oot"
+	mkdir -p "$BPR_BUILD/oot"
+	rsync -a --exclude=/build/ --exclude=/.git/ "$BPR_ROOT/" "$BPR_BUILD/oot/"
 	check "out-of-tree module build (M=, clang, W=1)" "$logs/oot.log" \
-		bash -c "flock '$PR_BUILD/.build.lock' make -C '$x86' M='$PR_BUILD/oot' \
-			LLVM=1 W=1 -j$PR_JOBS > '$logs/oot.log.make' 2>&1 || \
+		bash -c "flock '$BPR_BUILD/.build.lock' make -C '$x86' M='$BPR_BUILD/oot' \
+			LLVM=1 W=1 -j$BPR_JOBS > '$logs/oot.log.make' 2>&1 || \
 			{ cat '$logs/oot.log.make'; exit 1; }
-			test -f '$PR_BUILD/oot/binder_page_range.ko' &&
-			test -f '$PR_BUILD/oot/tests/binder_page_range_kunit.ko' &&
+			test -f '$BPR_BUILD/oot/binder_page_range.ko' &&
+			test -f '$BPR_BUILD/oot/tests/binder_page_range_kunit.ko' &&
 			! grep -E '(warning|error):' '$logs/oot.log.make'"
 else
-	pr_log "no x86_64 tree: run scripts/vm-kernel.sh first"
+	log "no x86_64 tree: run scripts/vm-kernel.sh first"
 	failed=$((failed + 2))
 fi
 
 if [ -f "$uml/.config" ]; then
 	check "W=1 (gcc, UML, built-in)" "$logs/w1-gcc.log" \
-		make_clean "$logs/w1-gcc.log" O="$uml" ARCH=um "${PR_UML_CC[@]}" \
-			W=1 "$PR_SUBDIR/"
-	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
-		O="$uml" ARCH=um "${PR_UML_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
+		make_clean "$logs/w1-gcc.log" O="$uml" ARCH=um "${BPR_UML_CC[@]}" \
+			W=1 "$BPR_SUBDIR/"
+	flock "$BPR_BUILD/.build.lock" make -C "$BPR_KSRC" -j"$BPR_JOBS" \
+		O="$uml" ARCH=um "${BPR_UML_CC[@]}" "$BPR_SUBDIR/" > /dev/null 2>&1
 else
-	pr_log "no UML tree: run scripts/kunit-uml.sh first"
+	log "no UML tree: run scripts/kunit-uml.sh first"
 	failed=$((failed + 1))
 fi
 
 # The adapter under binder.c is built only in the binder kernel.
-binder=$PR_BUILD/x86_64-binder
+binder=$BPR_BUILD/x86_64-binder
 if [ -f "$binder/.config" ]; then
 	check "sparse C=2 + W=1 (clang, binder on the adapter)" \
 		"$logs/sparse-binder.log" make_clean "$logs/sparse-binder.log" \
-		O="$binder" ARCH=x86_64 "${PR_X86_CC[@]}" C=2 W=1 "$PR_SUBDIR/"
-	flock "$PR_BUILD/.build.lock" make -C "$PR_KSRC" -j"$PR_JOBS" \
-		O="$binder" ARCH=x86_64 "${PR_X86_CC[@]}" "$PR_SUBDIR/" > /dev/null 2>&1
+		O="$binder" ARCH=x86_64 "${BPR_X86_CC[@]}" C=2 W=1 "$BPR_SUBDIR/"
+	flock "$BPR_BUILD/.build.lock" make -C "$BPR_KSRC" -j"$BPR_JOBS" \
+		O="$binder" ARCH=x86_64 "${BPR_X86_CC[@]}" "$BPR_SUBDIR/" > /dev/null 2>&1
 else
-	pr_log "no binder tree: run scripts/binder-run.sh first"
+	log "no binder tree: run scripts/binder-run.sh first"
 	failed=$((failed + 1))
 fi
 
-pr_result static "$passed" "$failed"
-pr_result_about static none
-printf 'static %s\n' "${names[@]}" > "$PR_RESULTS/cases/static"
+result static "$passed" "$failed"
+result_about static none
+printf 'static %s\n' "${names[@]}" > "$BPR_RESULTS/cases/static"
 [ "$failed" -eq 0 ]

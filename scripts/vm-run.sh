@@ -6,54 +6,54 @@
 # modules (KUnit runs each test module's suites at load time and prints
 # KTAP), runs any userspace tests in /tests, unloads the modules and powers
 # off. Then parse the KTAP with the kernel's own kunit.py, scan the log for
-# kernel reports and record the suite's totals with pr_result.
+# kernel reports and record the suite's totals with result.
 #
 # Settings (environment):
-#   PR_VM_KBUILD         the kernel build tree ($PR_BUILD/x86_64)
-#   PR_VM_BZIMAGE        the kernel image (its arch/x86/boot/bzImage)
-#   PR_VM_KCONFIG        the kernel's .config (its own): a kernel built
+#   BPR_VM_KBUILD         the kernel build tree ($BPR_BUILD/x86_64)
+#   BPR_VM_BZIMAGE        the kernel image (its arch/x86/boot/bzImage)
+#   BPR_VM_KCONFIG        the kernel's .config (its own): a kernel built
 #                        elsewhere, such as a distribution's, names both
-#   PR_VM_MODULES        modules loaded before the tests, in this order;
+#   BPR_VM_MODULES        modules loaded before the tests, in this order;
 #                        path:ARG passes ARG (one NAME=value) to insmod
-#   PR_VM_KUNIT_MODULE   the KUnit test module, loaded last; its KTAP is parsed
+#   BPR_VM_KUNIT_MODULE   the KUnit test module, loaded last; its KTAP is parsed
 #     Paths are relative to the kernel build tree or absolute. lib/kunit/kunit.ko
 #     goes first on its own when CONFIG_KUNIT=m. Unloading is in reverse order.
-#   PR_VM_KEEP           modules (file names) that are not unloaded at the
+#   BPR_VM_KEEP           modules (file names) that are not unloaded at the
 #                        end: those without an exit function, such as a
 #                        distribution's binder_linux.ko
-#   PR_VM_FILES          more modules, copied to /lib/modules but not loaded
+#   BPR_VM_FILES          more modules, copied to /lib/modules but not loaded
 #     (for a test script that loads them itself)
-#   PR_VM_TESTS          directory of userspace test executables for /tests
-#   PR_VM_SUITE          name for pr_result and the logs (kunit-x86_64)
-#   PR_VM_TIMEOUT        seconds for the whole VM run (900)
-#   PR_VM_IDLE           seconds without console output that count as a hang (300)
-#   PR_VM_APPEND         extra kernel command line (NAME=value words that the
+#   BPR_VM_TESTS          directory of userspace test executables for /tests
+#   BPR_VM_SUITE          name for result and the logs (kunit-x86_64)
+#   BPR_VM_TIMEOUT        seconds for the whole VM run (900)
+#   BPR_VM_IDLE           seconds without console output that count as a hang (300)
+#   BPR_VM_APPEND         extra kernel command line (NAME=value words that the
 #                        kernel does not know reach /init's environment)
-#   PR_VM_LIVE           if set, print the tests' lines while the VM runs
-#   PR_VM_QEMU_ARGS      more QEMU options
+#   BPR_VM_LIVE           if set, print the tests' lines while the VM runs
+#   BPR_VM_QEMU_ARGS      more QEMU options
 #
-# The console log goes to $PR_BUILD/logs/$PR_VM_SUITE.log, kunit.py's view of
-# it to $PR_BUILD/logs/$PR_VM_SUITE.parsed. Exits non-zero on any failure.
+# The console log goes to $BPR_BUILD/logs/$BPR_VM_SUITE.log, kunit.py's view of
+# it to $BPR_BUILD/logs/$BPR_VM_SUITE.parsed. Exits non-zero on any failure.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 
-kbuild=${PR_VM_KBUILD:-$PR_BUILD/x86_64}
-suite=${PR_VM_SUITE:-kunit-x86_64}
-modules=${PR_VM_MODULES-$PR_SUBDIR/binder_page_range.ko}
-kunit_module=${PR_VM_KUNIT_MODULE-$PR_SUBDIR/tests/binder_page_range_kunit.ko}
-tests_dir=${PR_VM_TESTS:-}
-user_suite=${PR_VM_USER_SUITE:-user-x86_64}
-vm_timeout=${PR_VM_TIMEOUT:-900}
-vm_idle=${PR_VM_IDLE:-300}
-logdir=$PR_BUILD/logs
+kbuild=${BPR_VM_KBUILD:-$BPR_BUILD/x86_64}
+suite=${BPR_VM_SUITE:-kunit-x86_64}
+modules=${BPR_VM_MODULES-$BPR_SUBDIR/binder_page_range.ko}
+kunit_module=${BPR_VM_KUNIT_MODULE-$BPR_SUBDIR/tests/binder_page_range_kunit.ko}
+tests_dir=${BPR_VM_TESTS:-}
+user_suite=${BPR_VM_USER_SUITE:-user-x86_64}
+vm_timeout=${BPR_VM_TIMEOUT:-900}
+vm_idle=${BPR_VM_IDLE:-300}
+logdir=$BPR_BUILD/logs
 log=$logdir/$suite.log
 # Per suite, so that VMs of different suites can run side by side.
-root=$PR_BUILD/vm/$suite/root
-initrd=$PR_BUILD/vm/$suite/initramfs.cpio.gz
-bzimage=${PR_VM_BZIMAGE:-$kbuild/arch/x86/boot/bzImage}
-kconfig=${PR_VM_KCONFIG:-$kbuild/.config}
-kunit_py=$PR_KSRC/tools/testing/kunit/kunit.py
+root=$BPR_BUILD/vm/$suite/root
+initrd=$BPR_BUILD/vm/$suite/initramfs.cpio.gz
+bzimage=${BPR_VM_BZIMAGE:-$kbuild/arch/x86/boot/bzImage}
+kconfig=${BPR_VM_KCONFIG:-$kbuild/.config}
+kunit_py=$BPR_KSRC/tools/testing/kunit/kunit.py
 
 # Failures that are not KUnit test cases: each one counts as one failed test.
 infra=0
@@ -90,7 +90,7 @@ bad() { echo "PR-VM-FAIL: $*" > /dev/kmsg; fail=$((fail + 1)); }
 # Copy a command's output into the kernel log line by line.
 to_kmsg() { while IFS= read -r l; do echo "  $l" > /dev/kmsg; done; }
 # The same for userspace tests, whose TAP lines the host counts.
-ut_kmsg() { while IFS= read -r l; do echo "PR-UT: $l" > /dev/kmsg; done; }
+ut_kmsg() { while IFS= read -r l; do echo "BPR-UT: $l" > /dev/kmsg; done; }
 
 say "init started, kernel $(uname -r)"
 
@@ -178,11 +178,11 @@ build_initramfs() {
 	# The kernel opens /dev/console on the initramfs before /init can
 	# mount devtmpfs; without the node /init starts with no stdio.
 	mknod -m 600 "$root/dev/console" c 5 1 2> /dev/null ||
-		pr_log "cannot mknod /dev/console (not root?): /init reopens it after mounting devtmpfs"
+		log "cannot mknod /dev/console (not root?): /init reopens it after mounting devtmpfs"
 
 	: > "$root/modules.list"
 	# shellcheck disable=SC2086 # a list of names
-	printf '%s\n' ${PR_VM_KEEP:-} > "$root/modules.keep"
+	printf '%s\n' ${BPR_VM_KEEP:-} > "$root/modules.keep"
 	for m in "${load[@]}"; do
 		arg=
 		if [[ $m == *:* ]]; then
@@ -190,18 +190,18 @@ build_initramfs() {
 			m=${m%%:*}
 		fi
 		src=$(modpath "$m")
-		[ -f "$src" ] || pr_die "module $src not built (did scripts/vm-kernel.sh fail?)"
+		[ -f "$src" ] || die "module $src not built (did scripts/vm-kernel.sh fail?)"
 		cp "$src" "$root/lib/modules/"
 		printf '%s %s\n' "$(basename "$src")" "$arg" >> "$root/modules.list"
 	done
-	for m in ${PR_VM_FILES:-}; do
+	for m in ${BPR_VM_FILES:-}; do
 		src=$(modpath "$m")
-		[ -f "$src" ] || pr_die "module $src not built (did scripts/vm-kernel.sh fail?)"
+		[ -f "$src" ] || die "module $src not built (did scripts/vm-kernel.sh fail?)"
 		cp "$src" "$root/lib/modules/"
 	done
 
 	if [ -n "$tests_dir" ]; then
-		[ -d "$tests_dir" ] || pr_die "PR_VM_TESTS=$tests_dir is not a directory"
+		[ -d "$tests_dir" ] || die "BPR_VM_TESTS=$tests_dir is not a directory"
 		mkdir -p "$root/tests"
 		cp -a "$tests_dir"/. "$root/tests/"
 	fi
@@ -217,27 +217,27 @@ run_vm() {
 	local append qemu qpid qrc=0 hang='' size last_size=-1 last_change now end_seen=''
 
 	# printk.devkmsg=on: no rate limit on /init's /dev/kmsg lines.
-	append="console=ttyS0 printk.devkmsg=on $(pr_panic_args "$kconfig")"
-	append+=" ${PR_VM_APPEND:-}"
+	append="console=ttyS0 printk.devkmsg=on $(panic_args "$kconfig")"
+	append+=" ${BPR_VM_APPEND:-}"
 	qemu=(qemu-system-x86_64 -nodefaults -nographic -no-reboot -accel tcg
 		-m 1G -smp 2 -serial stdio -bios qboot.rom
 		-kernel "$bzimage" -initrd "$initrd" -append "$append")
 	# Word splitting is the point: a list of QEMU options.
 	# shellcheck disable=SC2206
-	qemu+=(${PR_VM_QEMU_ARGS:-})
+	qemu+=(${BPR_VM_QEMU_ARGS:-})
 
-	pr_log "booting $bzimage (log: $log)"
-	start=$(pr_now)
+	log "booting $bzimage (log: $log)"
+	start=$(now)
 	last_change=$start
 	timeout -k 10 "$vm_timeout" "${qemu[@]}" < /dev/null > "$log" 2> "$log.qemu-stderr" &
 	qpid=$!
-	if [ -n "${PR_VM_LIVE:-}" ]; then
+	if [ -n "${BPR_VM_LIVE:-}" ]; then
 		# Long runs: show the tests' lines as they come.
-		tail -n +1 -f --pid="$qpid" "$log" | sed -nEu 's/^\[ *[0-9]+\.[0-9]+\] PR-UT: //p' >&2 &
+		tail -n +1 -f --pid="$qpid" "$log" | sed -nEu 's/^\[ *[0-9]+\.[0-9]+\] BPR-UT: //p' >&2 &
 	fi
 	while kill -0 "$qpid" 2> /dev/null; do
 		sleep 2
-		now=$(pr_now)
+		now=$(now)
 		size=$(stat -c %s "$log")
 		if [ "$size" -ne "$last_size" ]; then
 			last_size=$size
@@ -257,8 +257,8 @@ run_vm() {
 		fi
 	done
 	wait "$qpid" || qrc=$?
-	elapsed=$(($(pr_now) - start))
-	pr_log "VM ran for ${elapsed}s"
+	elapsed=$(($(now) - start))
+	log "VM ran for ${elapsed}s"
 
 	if [ -s "$log.qemu-stderr" ]; then
 		sed 's/^/qemu: /' "$log.qemu-stderr" >&2
@@ -285,8 +285,8 @@ parse_ktap() {
 	python3 "$kunit_py" parse "$log" > "$parsed" 2>&1 || prc=$?
 	cat "$parsed" >&2
 	summary=$(grep -E 'Testing complete\. Ran [0-9]+ tests' "$parsed" | tail -n 1 || true)
-	passed=$(pr_kunit_count passed "$summary") failed=$(pr_kunit_count failed "$summary")
-	crashed=$(pr_kunit_count crashed "$summary") skipped=$(pr_kunit_count skipped "$summary")
+	passed=$(kunit_count passed "$summary") failed=$(kunit_count failed "$summary")
+	crashed=$(kunit_count crashed "$summary") skipped=$(kunit_count skipped "$summary")
 	total=$((passed + failed + crashed + skipped))
 	# kunit.py exits 1 on failed or crashed cases, but also on parse
 	# errors and empty plans, which no count above shows.
@@ -303,32 +303,32 @@ parse_user() {
 
 	upassed=0 ufailed=0
 	[ -n "$tests_dir" ] || return 0
-	lines=$(sed -nE 's/^\[ *[0-9]+\.[0-9]+\] PR-UT: //p' "$log")
+	lines=$(sed -nE 's/^\[ *[0-9]+\.[0-9]+\] BPR-UT: //p' "$log")
 	upassed=$(grep -E '^ok [0-9]+ ' <<< "$lines" | grep -vc '# SKIP' || true)
 	ufailed=$(grep -cE '^not ok [0-9]+ ' <<< "$lines" || true)
 	grep -E '^(not )?ok [0-9]+ |^# (Totals|FAILED)' <<< "$lines" >&2 || true
 	if [ $((upassed + ufailed)) -eq 0 ]; then
-		pr_log "$user_suite: no userspace test results"
+		log "$user_suite: no userspace test results"
 		ufailed=1
 	fi
-	pr_log "$user_suite: $upassed passed, $ufailed failed"
+	log "$user_suite: $upassed passed, $ufailed failed"
 }
 
 main() {
 	local end line fails
 
 	if [ ! -f "$bzimage" ] || [ ! -f "$kconfig" ]; then
-		pr_die "no kernel at $bzimage with $kconfig: run scripts/vm-kernel.sh first"
+		die "no kernel at $bzimage with $kconfig: run scripts/vm-kernel.sh first"
 	fi
-	[ -x /bin/busybox ] || pr_die "/bin/busybox missing (Debian package busybox-static)"
+	[ -x /bin/busybox ] || die "/bin/busybox missing (Debian package busybox-static)"
 	mkdir -p "$logdir"
 
 	build_initramfs
 	run_vm
 
-	if [ -n "${PR_VM_DEMO:-}" ]; then
+	if [ -n "${BPR_VM_DEMO:-}" ]; then
 		# The demo's own output is what a person wants to see.
-		sed -nE 's/^\[ *[0-9]+\.[0-9]+\] PR-UT: //p' "$log"
+		sed -nE 's/^\[ *[0-9]+\.[0-9]+\] BPR-UT: //p' "$log"
 	fi
 
 	end=$(sed -nE 's/.*PR-VM-END failures=([0-9]+).*/\1/p' "$log" | tail -n 1)
@@ -339,10 +339,10 @@ main() {
 		problem "${line#*PR-VM-FAIL: }"
 	done < <(grep -E 'PR-VM-FAIL: ' "$log" || true)
 
-	if [ -n "${PR_VM_DEMO:-}" ]; then
-		"$PR_ROOT/scripts/log-scan.sh" "$log" >&2 ||
+	if [ -n "${BPR_VM_DEMO:-}" ]; then
+		"$BPR_ROOT/scripts/log-scan.sh" "$log" >&2 ||
 			problem "kernel reports in the log"
-		pr_log "demo: VM ${elapsed}s, $infra problem(s); full log: $log"
+		log "demo: VM ${elapsed}s, $infra problem(s); full log: $log"
 		[ "$infra" -eq 0 ]
 		return
 	fi
@@ -355,14 +355,14 @@ main() {
 	fi
 	parse_user
 
-	if ! "$PR_ROOT/scripts/log-scan.sh" "$log" >&2; then
+	if ! "$BPR_ROOT/scripts/log-scan.sh" "$log" >&2; then
 		problem "kernel reports in the log (lockdep, KASAN, WARNING, BUG, ...)"
 	fi
 
 	fails=$((failed + crashed + infra))
-	pr_log "$suite: $total test cases: $passed passed, $failed failed, $crashed crashed, $skipped skipped; $infra other failure(s); VM ${elapsed}s"
+	log "$suite: $total test cases: $passed passed, $failed failed, $crashed crashed, $skipped skipped; $infra other failure(s); VM ${elapsed}s"
 	if [ "$fails" -ne 0 ]; then
-		pr_log "last lines of $log:"
+		log "last lines of $log:"
 		tail -n 30 "$log" >&2
 	fi
 	if [ -z "$kunit_module" ]; then
@@ -370,12 +370,12 @@ main() {
 		ufailed=$((ufailed + fails))
 		fails=0
 	else
-		pr_result "$suite" "$passed" "$fails"
-		pr_result_about "$suite" "$kconfig" ktap "$log"
+		result "$suite" "$passed" "$fails"
+		result_about "$suite" "$kconfig" ktap "$log"
 	fi
 	if [ -n "$tests_dir" ]; then
-		pr_result "$user_suite" "$upassed" "$ufailed"
-		pr_result_about "$user_suite" "$kconfig" tap "$log"
+		result "$user_suite" "$upassed" "$ufailed"
+		result_about "$user_suite" "$kconfig" tap "$log"
 	fi
 	[ "$fails" -eq 0 ] && [ "$ufailed" -eq 0 ]
 }

@@ -32,17 +32,17 @@ MODULE_IMPORT_NS(PAGE_RANGE_NS);
 /* The argument checks: see page_range_internal.h. */
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
-#define PR_MAX_MAPS	4
+#define PRT_MAX_MAPS	4
 /* How long a call waiting for a lock may take to sleep on it. */
-#define PR_BLOCK_MS	1000
+#define PRT_BLOCK_MS	1000
 /* How long a killed call may take to return, the lock still held. */
-#define PR_KILL_MS	2000
+#define PRT_KILL_MS	2000
 /* How long its thread may take to finish once the lock is released. */
-#define PR_JOIN_TIMEOUT	(30 * HZ)
+#define PRT_JOIN_TIMEOUT	(30 * HZ)
 /* How long race threads may run past their deadline (twice for a wait). */
-#define PR_RACE_STOP_TIMEOUT	(60 * HZ)
+#define PRT_RACE_STOP_TIMEOUT	(60 * HZ)
 /* Pages the shrinker thread of a race scans at a time. */
-#define PR_RACE_NR_TO_SCAN	8
+#define PRT_RACE_NR_TO_SCAN	8
 
 struct prt_ctx;
 
@@ -62,7 +62,7 @@ struct prt_map {
 
 struct prt_ctx {
 	struct page_range_shrinker prs;
-	struct prt_map *maps[PR_MAX_MAPS];
+	struct prt_map *maps[PRT_MAX_MAPS];
 	int nr_maps;
 	struct prt_race *race;
 	struct prt_kill_call *kill_call;
@@ -144,7 +144,7 @@ static struct prt_map *prt_map_alloc(struct kunit *test)
 	struct prt_ctx *ctx = test->priv;
 	struct prt_map *map;
 
-	KUNIT_ASSERT_LT(test, ctx->nr_maps, PR_MAX_MAPS);
+	KUNIT_ASSERT_LT(test, ctx->nr_maps, PRT_MAX_MAPS);
 	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, map);
 	map->ctx = ctx;
@@ -396,7 +396,7 @@ static void prt_kill_unlock(struct prt_kill_call *call)
 /*
  * Hold the lock, run @call->fn in a kthread, wait until the thread sleeps
  * (on the lock, as nothing else in @fn sleeps for long), send it SIGKILL
- * and give it PR_KILL_MS to return while the lock is still held. Then
+ * and give it PRT_KILL_MS to return while the lock is still held. Then
  * release the lock and wait for the thread, so that nothing still runs
  * when the caller checks the outcome. Between lock and unlock nothing may
  * end the test thread: no assertion there, only what @call records.
@@ -424,7 +424,7 @@ void prt_kill_blocked_call(struct kunit *test, struct prt_kill_call *call)
 		return;
 	}
 
-	deadline = jiffies + msecs_to_jiffies(PR_BLOCK_MS);
+	deadline = jiffies + msecs_to_jiffies(PRT_BLOCK_MS);
 	while (!completion_done(&call->done) &&
 	       time_before(jiffies, deadline) &&
 	       !(READ_ONCE(call->started) && !task_is_running(task)))
@@ -437,7 +437,7 @@ void prt_kill_blocked_call(struct kunit *test, struct prt_kill_call *call)
 	sent = send_sig(SIGKILL, task, 1);
 	call->killed_in_time =
 		wait_for_completion_timeout(&call->done,
-					    msecs_to_jiffies(PR_KILL_MS));
+					    msecs_to_jiffies(PRT_KILL_MS));
 	prt_kill_unlock(call);
 
 	/* A thread that never slept may be gone already: -ESRCH then. */
@@ -445,7 +445,7 @@ void prt_kill_blocked_call(struct kunit *test, struct prt_kill_call *call)
 		KUNIT_EXPECT_EQ(test, sent, 0);
 	call->finished = call->killed_in_time ||
 			 wait_for_completion_timeout(&call->done,
-						     PR_JOIN_TIMEOUT);
+						     PRT_JOIN_TIMEOUT);
 	if (!call->finished)
 		KUNIT_FAIL(test, "the call still runs with the lock released");
 }
@@ -459,7 +459,7 @@ bool prt_kill_call_join(struct prt_kill_call *call)
 	if (!call || call->finished)
 		return true;
 	call->finished = wait_for_completion_timeout(&call->done,
-						     2 * PR_JOIN_TIMEOUT);
+						     2 * PRT_JOIN_TIMEOUT);
 	return call->finished;
 }
 
@@ -597,7 +597,7 @@ void prt_race_start_shrinker(struct kunit *test, struct prt_race *race,
 bool prt_race_wait(struct kunit *test, struct prt_race *race)
 {
 	/* Workers stop by themselves at the deadline; this only bounds it. */
-	unsigned long now = jiffies, timeout = PR_RACE_STOP_TIMEOUT;
+	unsigned long now = jiffies, timeout = PRT_RACE_STOP_TIMEOUT;
 	int errors;
 
 	if (time_before(now, race->deadline))
@@ -608,7 +608,7 @@ bool prt_race_wait(struct kunit *test, struct prt_race *race)
 		KUNIT_FAIL(test, "race threads still ran past the deadline");
 		KUNIT_ASSERT_TRUE_MSG(test,
 				      wait_for_completion_timeout(&race->all_done,
-								  PR_RACE_STOP_TIMEOUT),
+								  PRT_RACE_STOP_TIMEOUT),
 				      "and did not stop when told to");
 	}
 	/* Every worker has finished: more may start, until the deadline. */
@@ -629,11 +629,11 @@ void prt_race_stop(struct kunit *test, struct prt_race *race)
 		return;
 	WRITE_ONCE(race->stop, true);
 	prt_race_started(race);
-	if (!wait_for_completion_timeout(&race->all_done, PR_RACE_STOP_TIMEOUT))
+	if (!wait_for_completion_timeout(&race->all_done, PRT_RACE_STOP_TIMEOUT))
 		KUNIT_FAIL(test, "race threads did not stop");
 }
 
-#define PR_EXPECT_STATES(test, range, ...)				\
+#define PRT_EXPECT_STATES(test, range, ...)				\
 	do {								\
 		static const enum page_range_state _want[] = { __VA_ARGS__ }; \
 		size_t _i;						\
@@ -655,16 +655,16 @@ static void page_range_test_states(struct kunit *test)
 	struct prt_map *map = prt_map_new(test, 4);
 	struct page_range *range = &map->range;
 
-	PR_EXPECT_STATES(test, range, F, F, F, F);
+	PRT_EXPECT_STATES(test, range, F, F, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 0, 2), 0);
-	PR_EXPECT_STATES(test, range, U, U, F, F);
+	PRT_EXPECT_STATES(test, range, U, U, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 
 	page_range_stop_using(range, 0, 2);
-	PR_EXPECT_STATES(test, range, A, A, F, F);
+	PRT_EXPECT_STATES(test, range, A, A, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 
@@ -673,25 +673,25 @@ static void page_range_test_states(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 1, 3), 0);
-	PR_EXPECT_STATES(test, range, A, U, U, F);
+	PRT_EXPECT_STATES(test, range, A, U, U, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 1);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 3);
 
 	/* Only the available page can go. */
 	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 16), 1);
-	PR_EXPECT_STATES(test, range, F, U, U, F);
+	PRT_EXPECT_STATES(test, range, F, U, U, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 
 	page_range_stop_using(range, 0, 4);
-	PR_EXPECT_STATES(test, range, F, A, A, F);
+	PRT_EXPECT_STATES(test, range, F, A, A, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 
 	/* nr_to_scan bounds the work. */
 	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 1), 1);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 1);
 	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 1), 1);
-	PR_EXPECT_STATES(test, range, F, F, F, F);
+	PRT_EXPECT_STATES(test, range, F, F, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 }
@@ -772,7 +772,7 @@ static void page_range_test_user_view(struct kunit *test)
 	/* Reclaim: the user address faults. */
 	page_range_stop_using(range, 0, 3);
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 3);
-	PR_EXPECT_STATES(test, range, F, F, F);
+	PRT_EXPECT_STATES(test, range, F, F, F);
 	KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr, got, 1));
 	KUNIT_EXPECT_FALSE(test, prt_user_read(map->uaddr + 2 * PAGE_SIZE,
 					       got, 1));
@@ -949,7 +949,7 @@ static void page_range_test_index_errors(struct kunit *test)
 	struct page_range *range = &map->range;
 
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 1), 0);
-	PR_EXPECT_STATES(test, range, F, F);
+	PRT_EXPECT_STATES(test, range, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 
 	KUNIT_EXPECT_EQ(test, page_range_get_state(range, 2), PAGE_RANGE_FREE);
@@ -988,7 +988,7 @@ struct prt_span_case {
 	bool valid;
 };
 
-#define PR_4M_PAGES	(SZ_4M >> PAGE_SHIFT)
+#define PRT_4M_PAGES	(SZ_4M >> PAGE_SHIFT)
 
 static const struct prt_span_case prt_span_cases[] = {
 	{ "all slots", 2, 0, 2, true },
@@ -1002,9 +1002,9 @@ static const struct prt_span_case prt_span_cases[] = {
 	{ "end SIZE_MAX", 2, 0, SIZE_MAX, false },
 	{ "no slots (no VMA yet)", 0, 0, 1, false },
 	{ "no slots, empty", 0, 0, 0, true },
-	{ "the last slot of 4 MiB", PR_4M_PAGES, PR_4M_PAGES - 1, PR_4M_PAGES,
+	{ "the last slot of 4 MiB", PRT_4M_PAGES, PRT_4M_PAGES - 1, PRT_4M_PAGES,
 	  true },
-	{ "one past 4 MiB", PR_4M_PAGES, 0, PR_4M_PAGES + 1, false },
+	{ "one past 4 MiB", PRT_4M_PAGES, 0, PRT_4M_PAGES + 1, false },
 };
 
 static void prt_span_case_desc(const struct prt_span_case *c, char *desc)
@@ -1146,14 +1146,14 @@ static void page_range_test_impostor_vma(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)addr, want, len), 0);
 
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 2);
-	PR_EXPECT_STATES(test, range, F, F);
+	PRT_EXPECT_STATES(test, range, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 	KUNIT_ASSERT_TRUE(test, prt_user_read(addr, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 
 	/* The range never maps into the new VMA. */
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 0, 1), -ESRCH);
-	PR_EXPECT_STATES(test, range, F, F);
+	PRT_EXPECT_STATES(test, range, F, F);
 	KUNIT_ASSERT_TRUE(test, prt_user_read(addr, got, len));
 	KUNIT_EXPECT_EQ(test, memcmp(want, got, len), 0);
 	vm_munmap(addr, len);
@@ -1228,10 +1228,10 @@ static void page_range_test_owner_exit(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 4);
-	PR_EXPECT_STATES(test, range, A, A, U, U);
+	PRT_EXPECT_STATES(test, range, A, A, U, U);
 
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 2);
-	PR_EXPECT_STATES(test, range, F, F, U, U);
+	PRT_EXPECT_STATES(test, range, F, F, U, U);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 
 	/* Nothing becomes used once the VMA is gone, present or not. */
@@ -1242,9 +1242,9 @@ static void page_range_test_owner_exit(struct kunit *test)
 	page_range_stop_using(range, 0, 4);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 2);
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 2, 3), -ESRCH);
-	PR_EXPECT_STATES(test, range, F, F, A, A);
+	PRT_EXPECT_STATES(test, range, F, F, A, A);
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 2);
-	PR_EXPECT_STATES(test, range, F, F, F, F);
+	PRT_EXPECT_STATES(test, range, F, F, F, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 }
 
@@ -1325,11 +1325,11 @@ static void page_range_test_counts(struct kunit *test)
 	prt_expect_counts(test, range, "stop 1-2 again");
 	/* Available, used and free slots at once. */
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 2, 6), 0);
-	PR_EXPECT_STATES(test, range, U, A, U, U, U, U, F, F);
+	PRT_EXPECT_STATES(test, range, U, A, U, U, U, U, F, F);
 	prt_expect_counts(test, range, "use 2-5");
 	/* Free slots stay free. */
 	page_range_stop_using(range, 0, 8);
-	PR_EXPECT_STATES(test, range, A, A, A, A, A, A, F, F);
+	PRT_EXPECT_STATES(test, range, A, A, A, A, A, A, F, F);
 	prt_expect_counts(test, range, "stop all");
 	KUNIT_EXPECT_EQ(test, prt_shrink(prs, 2), 2);
 	prt_expect_counts(test, range, "shrink 2");
@@ -1341,7 +1341,7 @@ static void page_range_test_counts(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), available);
 	prt_expect_counts(test, range, "shrink all");
 	KUNIT_ASSERT_EQ(test, page_range_use(range, 6, 8), 0);
-	PR_EXPECT_STATES(test, range, U, F, F, F, F, F, U, U);
+	PRT_EXPECT_STATES(test, range, U, F, F, F, F, F, U, U);
 	prt_expect_counts(test, range, "use 6-7");
 
 	/* Closed: used pages stay counted until stopped, then shrink. */
@@ -1353,7 +1353,7 @@ static void page_range_test_counts(struct kunit *test)
 	page_range_stop_using(range, 0, 8);
 	prt_expect_counts(test, range, "stop after close");
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), 3);
-	PR_EXPECT_STATES(test, range, F, F, F, F, F, F, F, F);
+	PRT_EXPECT_STATES(test, range, F, F, F, F, F, F, F, F);
 	prt_expect_counts(test, range, "shrink after close");
 }
 
@@ -1396,10 +1396,10 @@ static void page_range_test_use_killable(struct kunit *test)
 			      "page_range_use() never slept on the lock");
 	KUNIT_EXPECT_TRUE_MSG(test, call->killed_in_time,
 			      "SIGKILL did not end the wait within %d ms",
-			      PR_KILL_MS);
+			      PRT_KILL_MS);
 	KUNIT_EXPECT_EQ(test, call->ret, -EINTR);
 
-	PR_EXPECT_STATES(test, range, U, F);
+	PRT_EXPECT_STATES(test, range, U, F);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 1);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_count(prs), 0);
 	page_range_get_counts(range, &used, &available);
@@ -1408,7 +1408,7 @@ static void page_range_test_use_killable(struct kunit *test)
 
 	/* The killed waiter left no lock taken: the slot can be used now. */
 	KUNIT_EXPECT_EQ(test, page_range_use(range, 1, 2), 0);
-	PR_EXPECT_STATES(test, range, U, U);
+	PRT_EXPECT_STATES(test, range, U, U);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 2);
 	page_range_stop_using(range, 0, 2);
 }
@@ -1555,7 +1555,7 @@ unuse:
 	prt_worker_unuse_mm(mm);
 }
 
-#define PR_USE_USE_WORKERS	3
+#define PRT_USE_USE_WORKERS	3
 
 /*
  * Rounds of: all pages free; several threads use the same pages at once,
@@ -1575,7 +1575,7 @@ static void page_range_test_race_use_use(struct kunit *test)
 	for (round = 0; !prt_race_over(&r->race); round++) {
 		r->round = round;
 		prt_race_start(test, &r->race, prt_use_use_worker,
-			       PR_USE_USE_WORKERS);
+			       PRT_USE_USE_WORKERS);
 		if (!prt_race_wait(test, &r->race))
 			break;
 
@@ -1584,7 +1584,7 @@ static void page_range_test_race_use_use(struct kunit *test)
 		for (i = 0; i < r->npages; i++) {
 			KUNIT_ASSERT_EQ(test, page_range_get_state(r->range, i),
 					PAGE_RANGE_USED);
-			for (j = 0; j < PR_USE_USE_WORKERS; j++) {
+			for (j = 0; j < PRT_USE_USE_WORKERS; j++) {
 				u64 mark = prt_mark(j, round, i);
 
 				KUNIT_ASSERT_TRUE(test,
@@ -1601,9 +1601,9 @@ static void page_range_test_race_use_use(struct kunit *test)
 	KUNIT_EXPECT_GT(test, round, 0);
 }
 
-#define PR_PAGES_PER_WORKER	3
-#define PR_SHARED_PAGES		4
-#define PR_USE_STOP_WORKERS	3
+#define PRT_PAGES_PER_WORKER	3
+#define PRT_SHARED_PAGES		4
+#define PRT_USE_STOP_WORKERS	3
 
 /*
  * use/stop vs use/stop vs the shrinker. Each worker owns a few pages: it
@@ -1616,8 +1616,8 @@ static void prt_use_stop_worker(struct prt_race_worker *w)
 {
 	struct prt_range_race *r = prt_worker_race(w);
 	struct mm_struct *mm = prt_worker_use_mm(r);
-	size_t first = PR_SHARED_PAGES + w->id * PR_PAGES_PER_WORKER;
-	size_t last = first + PR_PAGES_PER_WORKER;
+	size_t first = PRT_SHARED_PAGES + w->id * PRT_PAGES_PER_WORKER;
+	size_t last = first + PRT_PAGES_PER_WORKER;
 	u32 iter = 0;
 	size_t i;
 	int ret;
@@ -1649,13 +1649,13 @@ static void prt_use_stop_worker(struct prt_race_worker *w)
 		iter++;
 		page_range_stop_using(r->range, first, last);
 
-		ret = page_range_use(r->range, 0, PR_SHARED_PAGES);
+		ret = page_range_use(r->range, 0, PRT_SHARED_PAGES);
 		if (ret) {
 			prt_race_error(&r->race, "use shared: %d", ret);
 			break;
 		}
-		page_range_stop_using(r->range, w->id % PR_SHARED_PAGES,
-				      PR_SHARED_PAGES);
+		page_range_stop_using(r->range, w->id % PRT_SHARED_PAGES,
+				      PRT_SHARED_PAGES);
 		atomic_long_inc(&r->iterations);
 		cond_resched();
 	}
@@ -1669,12 +1669,12 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 	struct prt_map *map;
 	size_t i, present = 0;
 
-	map = prt_map_new(test, PR_SHARED_PAGES +
-			  PR_USE_STOP_WORKERS * PR_PAGES_PER_WORKER);
+	map = prt_map_new(test, PRT_SHARED_PAGES +
+			  PRT_USE_STOP_WORKERS * PRT_PAGES_PER_WORKER);
 	r = prt_range_race_new(test, map);
 	prt_race_start(test, &r->race, prt_use_stop_worker,
-		       PR_USE_STOP_WORKERS);
-	prt_race_start_shrinker(test, &r->race, prs, PR_RACE_NR_TO_SCAN);
+		       PRT_USE_STOP_WORKERS);
+	prt_race_start_shrinker(test, &r->race, prs, PRT_RACE_NR_TO_SCAN);
 	prt_race_wait(test, &r->race);
 	kunit_info(test, "%ld iterations, %ld pages reclaimed while racing\n",
 		   atomic_long_read(&r->iterations),
@@ -1707,7 +1707,7 @@ static void page_range_test_race_destroy_shrink(struct kunit *test)
 	struct prt_race *race;
 
 	race = &prt_range_race_new(test, NULL)->race;
-	prt_race_start_shrinker(test, race, prs, PR_RACE_NR_TO_SCAN);
+	prt_race_start_shrinker(test, race, prs, PRT_RACE_NR_TO_SCAN);
 
 	while (!prt_race_over(race)) {
 		/* The owner thread's exit closes the VMA; its mm is gone. */
@@ -1734,7 +1734,7 @@ static void page_range_test_race_mmput_shrink(struct kunit *test)
 	struct prt_race *race;
 
 	race = &prt_range_race_new(test, NULL)->race;
-	prt_race_start_shrinker(test, race, prs, PR_RACE_NR_TO_SCAN);
+	prt_race_start_shrinker(test, race, prs, PRT_RACE_NR_TO_SCAN);
 
 	while (!prt_race_over(race)) {
 		size_t i, present = 0;

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The test scripts' own decisions that a run cannot show: which boots
-# panic on what (pr_panic_args() in scripts/common.sh), which kernel
+# panic on what (panic_args() in scripts/common.sh), which kernel
 # reports fail a run (scripts/log-scan.sh), and that the scripts get going
 # on a fresh Debian machine, where scripts/deps.sh has yet to install
 # their tools; and that README.md's Layout table names every source file.
@@ -37,7 +37,7 @@ END
 scan() {
 	local rc=0
 
-	LOG_SCAN_KCSAN_SCOPE=$PR_KCSAN_SCOPE "$PR_ROOT/scripts/log-scan.sh" \
+	LOG_SCAN_KCSAN_SCOPE=$BPR_KCSAN_SCOPE "$BPR_ROOT/scripts/log-scan.sh" \
 		"$2" > "$tmp/out" 2>&1 || rc=$?
 	if [ "$rc" -ne "$1" ]; then
 		cat "$tmp/out"
@@ -51,7 +51,7 @@ scan() {
 case_kcsan_boot_survives_races() {
 	local args
 
-	args=$(pr_panic_args "$PR_ROOT/configs/kcsan.config")
+	args=$(panic_args "$BPR_ROOT/configs/kcsan.config")
 	[[ " $args " != *" panic_on_warn=1 "* ]] ||
 		{ echo "KCSAN boot args: $args"; return 1; }
 	[[ " $args " == *" oops=panic "* ]] ||
@@ -63,7 +63,7 @@ case_kcsan_boot_survives_races() {
 case_kasan_boot_panics() {
 	local args
 
-	args=$(pr_panic_args "$PR_ROOT/configs/x86_64.config")
+	args=$(panic_args "$BPR_ROOT/configs/x86_64.config")
 	[[ " $args " == *" panic_on_warn=1 "* && " $args " == *" kasan.fault=panic "* ]] ||
 		{ echo "KASAN boot args: $args"; return 1; }
 }
@@ -74,9 +74,9 @@ case_kunit_min_boot_panics() {
 	local p=$tmp/proj a want
 
 	mkdir -p "$p/scripts" "$p/tests"
-	cp "$PR_ROOT/scripts/common.sh" "$PR_ROOT/scripts/kunit-min.sh" \
+	cp "$BPR_ROOT/scripts/common.sh" "$BPR_ROOT/scripts/kunit-min.sh" \
 		"$p/scripts/"
-	cp "$PR_ROOT/tests/.kunitconfig" "$p/tests/"
+	cp "$BPR_ROOT/tests/.kunitconfig" "$p/tests/"
 	# kunit-run.sh's arguments are kunit.py's, after the suite's name.
 	printf '#!/bin/bash\nprintf "%%s\\n" "$@"\n' > "$p/scripts/kunit-run.sh"
 	chmod +x "$p/scripts/kunit-run.sh"
@@ -84,7 +84,7 @@ case_kunit_min_boot_panics() {
 		{ cat "$tmp/out"; echo "kunit-min.sh failed"; return 1; }
 	want=(kunit-min --arch=x86_64)
 	# shellcheck disable=SC2086 # a list of kernel arguments
-	for a in $PR_PANIC_ARGS; do
+	for a in $BPR_PANIC_ARGS; do
 		want+=("--kernel_args=$a")
 	done
 	for a in "${want[@]}"; do
@@ -174,9 +174,9 @@ END
 }
 
 # fresh_env COMMAND...: COMMAND in the fresh machine's environment, with
-# none of this one's variables (PR_CCACHE among them).
+# none of this one's variables (BPR_CCACHE among them).
 fresh_env() {
-	env -i HOME="$tmp/fresh" PATH="$tmp/fresh/bin" PR_BUILD="$tmp/build" "$@"
+	env -i HOME="$tmp/fresh" PATH="$tmp/fresh/bin" BPR_BUILD="$tmp/build" "$@"
 }
 
 # Every script that sources common.sh gets past it on a fresh machine,
@@ -186,15 +186,15 @@ case_fresh_machine_sources_common() {
 	local f n bad=0
 
 	fresh_machine || return 1
-	for f in $(grep -l '^\. .*common\.sh' "$PR_ROOT"/scripts/*.sh \
-		   "$PR_ROOT"/tests/*/*.sh); do
+	for f in $(grep -l '^\. .*common\.sh' "$BPR_ROOT"/scripts/*.sh \
+		   "$BPR_ROOT"/tests/*/*.sh); do
 		n=$(grep -n '^\. .*common\.sh' "$f" | head -n 1 | cut -d: -f1)
 		# bash -c sets $0 to the script, from which it finds common.sh.
 		fresh_env bash -c \
 			"$(head -n "$n" "$f"); echo PR-SOURCED" "$f" \
 			> "$tmp/out" 2>&1 || true
 		if ! grep -qx PR-SOURCED "$tmp/out"; then
-			echo "${f#"$PR_ROOT"/}: stops while sourcing common.sh"
+			echo "${f#"$BPR_ROOT"/}: stops while sourcing common.sh"
 			bad=1
 		fi
 	done
@@ -207,7 +207,7 @@ case_fresh_machine_deps_installs_all() {
 	local p rc=0
 
 	fresh_machine || return 1
-	fresh_env bash "$PR_ROOT/scripts/deps.sh" \
+	fresh_env bash "$BPR_ROOT/scripts/deps.sh" \
 		> "$tmp/out" 2>&1 || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		cat "$tmp/out"
@@ -233,7 +233,7 @@ case_fresh_machine_in_tree_names_rsync() {
 	fresh_machine || return 1
 	mkdir -p "$k/drivers/android"
 	touch "$k/Makefile" "$k/drivers/android/Kconfig" "$k/drivers/android/Makefile"
-	fresh_env bash "$PR_ROOT/scripts/place-in-tree.sh" "$k" > "$tmp/out" 2>&1 ||
+	fresh_env bash "$BPR_ROOT/scripts/place-in-tree.sh" "$k" > "$tmp/out" 2>&1 ||
 		rc=$?
 	if [ "$rc" -eq 0 ] || ! grep -q 'rsync is needed' "$tmp/out"; then
 		cat "$tmp/out"
@@ -250,21 +250,21 @@ case_fresh_machine_in_tree_names_rsync() {
 source_files() {
 	local files f
 
-	files=$(git -C "$PR_ROOT" ls-files 2> /dev/null || true)
+	files=$(git -C "$BPR_ROOT" ls-files 2> /dev/null || true)
 	if [ -z "$files" ]; then
-		files=$(cd "$PR_ROOT" && find . \( -path ./build -o -path ./.git \) \
+		files=$(cd "$BPR_ROOT" && find . \( -path ./build -o -path ./.git \) \
 			-prune -o -type f -print | sed 's|^\./||')
 	fi
 	for f in $files; do
 		# Deleted from the work tree, not yet from the index.
-		[ -e "$PR_ROOT/$f" ] || continue
+		[ -e "$BPR_ROOT/$f" ] || continue
 		case ${f##*/} in
 		*.c | *.h | *.sh | *.py | *.config | .kunitconfig | Kbuild | \
 		Kconfig | Makefile)
 			echo "$f"
 			;;
 		*)
-			if [ "$(head -c 2 "$PR_ROOT/$f" 2> /dev/null)" = '#!' ]; then
+			if [ "$(head -c 2 "$BPR_ROOT/$f" 2> /dev/null)" = '#!' ]; then
 				echo "$f"
 			fi
 			;;
@@ -280,11 +280,11 @@ case_readme_layout_lists_every_file() {
 
 	# shellcheck disable=SC2016 # backquotes, not an expansion
 	awk '/^## / { on = ($0 == "## Layout") } on && /^\| *`/' \
-		"$PR_ROOT/README.md" | cut -d'|' -f2 | grep -o '`[^`]*`' |
+		"$BPR_ROOT/README.md" | cut -d'|' -f2 | grep -o '`[^`]*`' |
 		tr -d '`' > "$tmp/rows" || true
 	[ -s "$tmp/rows" ] || { echo "README.md: no Layout table"; return 1; }
 	while read -r p; do
-		[ -e "$PR_ROOT/$p" ] ||
+		[ -e "$BPR_ROOT/$p" ] ||
 			{ echo "README.md Layout: $p does not exist"; bad=1; }
 	done < "$tmp/rows"
 	for f in $(source_files); do
