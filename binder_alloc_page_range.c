@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * binder_alloc over the page range: the functions upstream binder.c calls
- * from binder_alloc.h, on this project's allocator (binder_alloc_glue.c)
+ * from binder_alloc.h, on this project's allocator (bpa_alloc.c)
  * and page range, in place of drivers/android/binder_alloc.c. Selected by
  * CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE; Documentation/binder.rst says
  * where binder_alloc.c and this differ.

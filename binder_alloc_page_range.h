@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The interface of drivers/android/binder_alloc.h, over this project's
- * allocator (binder_alloc_glue.h): with CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE
+ * allocator (bpa_alloc.h): with CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE
  * upstream binder.c is compiled unchanged with this header included first
  * (scripts/place-in-tree.sh adds "-include" to its flags), and
  * binder_alloc_page_range.c takes binder_alloc.c's place.
@@ -30,7 +30,7 @@
 #include <linux/types.h>
 #include <uapi/linux/android/binder.h>
 
-#include "binder_alloc_glue.h"
+#include "bpa_alloc.h"
 
 struct binder_transaction;
 struct binder_node;

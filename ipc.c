@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/binder_page_range: binder-like IPC over the page range allocator.
+ * Names start with bpr_, for binder page range, as in the uapi header.
  *
  * Each open file is an endpoint owner (struct bpr_proc) with an allocator
  * bound to the opener's mm. Its owner maps a read-only receive area; a
@@ -51,7 +52,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
-#include "binder_alloc_glue.h"
+#include "bpa_alloc.h"
 #include "uapi/binder_page_range.h"
 
 /*

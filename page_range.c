@@ -43,7 +43,7 @@
 #include "page_range_internal.h"
 
 #define CREATE_TRACE_POINTS
-#include "trace.h"
+#include "page_range_trace.h"
 
 /* For probes in other modules, such as the KUnit tests. */
 EXPORT_TRACEPOINT_SYMBOL_GPL(page_range_reclaim);

@@ -23,7 +23,7 @@
 #include <linux/slab.h>
 
 #include "page_range_internal.h"
-#include "trace.h"
+#include "page_range_trace.h"
 
 /* Most pages reclaimed with one zap, one TLB flush. */
 #define PAGE_RANGE_RECLAIM_BATCH	16

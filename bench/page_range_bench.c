@@ -41,7 +41,7 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
-#include "binder_alloc_glue.h"
+#include "bpa_alloc.h"
 #include "page_range_internal.h"
 #include "page_range_bench.h"
 

@@ -7,6 +7,9 @@
  * test thread, and checks page states, the shrinker's counts and what the
  * user mapping shows.
  *
+ * Names local to this suite start with at_ (allocator test), those it
+ * shares with the page range suite with prt_ (page range test).
+ *
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
@@ -24,11 +27,11 @@
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 
-#include "binder_alloc_glue.h"
+#include "bpa_alloc.h"
 /* Only to hold a page past the release: see bpa_alloc_test_release(). */
 #include "page_range_internal.h"
 #include "page_range_kunit_util.h"
-#include "trace.h"
+#include "page_range_trace.h"
 
 /* Pages of the area in most tests. */
 #define AT_PAGES	16

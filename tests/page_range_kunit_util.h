@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the KUnit suites of the page range and the allocator.
+ * Their names start with prt_, for page range test.
  *
  * Copyright (C) 2026 The binder_page_range authors.
  */

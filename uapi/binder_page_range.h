@@ -2,7 +2,8 @@
 /*
  * Userspace interface of /dev/binder_page_range: binder-like messages copied
  * once, from the sender's memory straight into the receiver's read-only
- * mmap'd area.
+ * mmap'd area. Names start with bpr_ (BPR_ for constants), for binder page
+ * range.
  *
  * Every structure is made of fixed-size fields with no implicit padding, so
  * 32-bit processes on a 64-bit kernel share the layout. Flags not defined

@@ -4,11 +4,13 @@
  * of a process's read-only mmap'd area, and the pages under them exist only
  * while some buffer uses them.
  *
+ * Its names start with bpa_, for binder-style page-range allocator.
+ *
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
-#ifndef _BINDER_ALLOC_GLUE_H
-#define _BINDER_ALLOC_GLUE_H
+#ifndef _BPA_ALLOC_H
+#define _BPA_ALLOC_H
 
 #include <linux/compiler.h>
 #include <linux/list.h>
@@ -255,4 +257,4 @@ static inline size_t bpa_buffer_user_offset(struct bpa_alloc *alloc,
 struct dentry *bpa_alloc_module_init(void);
 void bpa_alloc_module_exit(void);
 
-#endif /* _BINDER_ALLOC_GLUE_H */
+#endif /* _BPA_ALLOC_H */

@@ -111,5 +111,5 @@ DEFINE_EVENT(bpa_buffer_event, bpa_free_buf,
 #undef TRACE_INCLUDE_PATH
 #undef TRACE_INCLUDE_FILE
 #define TRACE_INCLUDE_PATH .
-#define TRACE_INCLUDE_FILE trace
+#define TRACE_INCLUDE_FILE page_range_trace
 #include <trace/define_trace.h>

@@ -38,8 +38,8 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 
-#include "binder_alloc_glue.h"
-#include "trace.h"
+#include "bpa_alloc.h"
+#include "page_range_trace.h"
 
 /* A page's buffer count is a u16: at most one buffer per pointer + 1. */
 static_assert(PAGE_SIZE / sizeof(void *) + 1 <= U16_MAX);
