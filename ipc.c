@@ -53,7 +53,7 @@
 #include <linux/xarray.h>
 
 #include "bpa_alloc.h"
-#include "uapi/binder_page_range.h"
+#include <uapi/linux/android/binder_page_range.h>
 
 /*
  * Messages one endpoint may have queued or received and not yet answered:

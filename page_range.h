@@ -17,12 +17,11 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
-#include "page_range_compat.h"
-
 /*
  * The API is exported in this symbol namespace; a module that uses it says
  * MODULE_IMPORT_NS(PAGE_RANGE_NS).
  */
+#define PAGE_RANGE_NS BINDER_PAGE_RANGE
 
 struct mem_cgroup;
 struct mm_struct;

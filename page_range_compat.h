@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The kernel versions the driver is built and tested against: 6.12 only.
+ * Included first in every file of an out-of-tree build (Kbuild); a kernel
+ * tree the driver is part of needs no such check.
  *
  * 6.13 changed what this driver relies on: list_lru_add() and
  * list_lru_del() are no longer exported to modules, a list_lru_walk_cb
@@ -20,8 +22,5 @@
 #if LINUX_VERSION_MAJOR != 6 || LINUX_VERSION_PATCHLEVEL != 12
 #error "binder_page_range is built and tested against Linux 6.12 only"
 #endif
-
-/* A module that uses the API says MODULE_IMPORT_NS(PAGE_RANGE_NS). */
-#define PAGE_RANGE_NS BINDER_PAGE_RANGE
 
 #endif /* _PAGE_RANGE_COMPAT_H */

@@ -62,7 +62,7 @@
 
 #include "kselftest.h"
 #include "tests/user/bpr_util.h"
-#include "uapi/binder_page_range.h"
+#include <linux/android/binder_page_range.h>
 
 #define WARMUP		5	/* untimed round trips of each client */
 #define MAX_PROCS	4	/* servers, or clients, of one job */

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "tests/user/bpr_util.h"
-#include "uapi/binder_page_range.h"
+#include <linux/android/binder_page_range.h>
 
 #define SERVER_ID	1
 #define CLIENT_ID	2

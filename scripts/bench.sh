@@ -50,7 +50,7 @@ main() {
 	mkdir -p "$guest"
 	# Not executable in the image: the VM's /init runs only ./run, which
 	# starts it after the in-kernel half.
-	gcc -static -O2 -Wall -Werror -I"$BPR_ROOT" \
+	gcc -static -O2 -Wall -Werror -I"$BPR_ROOT" -I"$BPR_ROOT/include/uapi" \
 		-I"$BPR_KSRC/tools/testing/selftests" \
 		-o "$guest/bpr_bench.bin" "$BPR_ROOT/bench/bpr_bench.c" -lpthread
 	chmod 644 "$guest/bpr_bench.bin"

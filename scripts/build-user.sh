@@ -14,6 +14,6 @@ mkdir -p "$BPR_BUILD/user" "$BPR_BUILD/demo"
 make -s -C "$BPR_ROOT/tests/user" KSFT="$BPR_KSRC/tools/testing/selftests" \
 	OUTPUT="$BPR_BUILD/user"
 for src in "$BPR_ROOT"/demo/*.c; do
-	gcc -static -O2 -g -Wall -Werror -I"$BPR_ROOT" \
+	gcc -static -O2 -g -Wall -Werror -I"$BPR_ROOT" -I"$BPR_ROOT/include/uapi" \
 		-o "$BPR_BUILD/demo/$(basename "$src" .c)" "$src" -lpthread
 done

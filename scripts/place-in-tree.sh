@@ -31,7 +31,12 @@ mkdir -p "$dest"
 sync=(rsync -rlpD --checksum)
 "${sync[@]}" --delete --exclude=/build/ --exclude=/.git/ --exclude='*.o' \
 	--exclude='*.ko' --exclude='.*.cmd' --exclude=/Documentation/ \
-	"$BPR_ROOT/" "$dest/"
+	--exclude=/include/ "$BPR_ROOT/" "$dest/"
+
+# The uapi header goes where the kernel's are; the driver includes it as
+# <uapi/linux/android/binder_page_range.h>.
+"${sync[@]}" "$BPR_ROOT/include/uapi/linux/android/binder_page_range.h" \
+	"$ksrc/include/uapi/linux/android/"
 
 kline="source \"$subdir/Kconfig\""
 if ! grep -qxF "$kline" "$parent/Kconfig"; then

@@ -64,7 +64,7 @@
 
 #include "kselftest_harness.h"
 #include "bpr_util.h"
-#include "uapi/binder_page_range.h"
+#include <linux/android/binder_page_range.h>
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22

@@ -34,7 +34,7 @@
 
 #include "kselftest_harness.h"
 #include "bpr_util.h"
-#include "uapi/binder_page_range.h"
+#include <linux/android/binder_page_range.h>
 
 #define PAGE	4096
 #define SMALL	(64 * 1024)

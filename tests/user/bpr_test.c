@@ -24,7 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "bpr_util.h"
-#include "uapi/binder_page_range.h"
+#include <linux/android/binder_page_range.h>
 
 #define AREA	(256 * 1024)
 

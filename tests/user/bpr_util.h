@@ -25,7 +25,7 @@
 #include <unistd.h>
 #include <linux/types.h>
 
-#include "uapi/binder_page_range.h"
+#include <linux/android/binder_page_range.h>
 
 /* FNV-1a over @len bytes: what a receiver sends back to prove delivery. */
 static inline __u64 checksum(const __u8 *p, size_t len)
