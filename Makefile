@@ -6,10 +6,12 @@
 #   make fresh-check  make check and make demo as README says, in a fresh
 #                     Debian 12 root made with debootstrap (a cold build)
 #   make demo         boot the x86_64 VM, load the module, run the demo
-#   make              build the module against KDIR (default: the project's
-#                     own x86_64 kernel, built on first use)
-#   make KDIR=/lib/modules/$(uname -r)/build
-#                     build the module for the running kernel
+#   make              build the modules against the running kernel's headers,
+#                     as out-of-tree modules are built
+#   make KDIR=/path/to/kernel/build
+#                     build the modules against another kernel
+#   make vm-module    build them against the project's own x86_64 kernel
+#                     (built on first use; make check uses its own trees)
 #   make kunit-uml    KUnit on UML (built-in, gcc, lockdep + KASAN)
 #   make kunit-x86_64 KUnit on x86_64 under QEMU (modules, clang)
 #   make kunit-min    kunit.py on x86_64 with tests/.kunitconfig alone
@@ -35,22 +37,24 @@
 BPR_BUILD ?= $(CURDIR)/build
 export BPR_BUILD
 
-KDIR ?=
+KDIR ?= /lib/modules/$(shell uname -r)/build
 DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
-.PHONY: all module check fresh-check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
+.PHONY: all module vm-module check fresh-check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
 	fault kcsan binder soak bench user in-tree deps clean distclean
 
 all: module
 
-ifeq ($(KDIR),)
-module: vm-kernel
-	$(MAKE) -C $(BPR_BUILD)/x86_64 M=$(CURDIR) LLVM=1 modules
-else
 module:
+	@test -f $(KDIR)/Makefile || { echo "no kernel build tree at $(KDIR):" \
+		"install the headers of the running kernel" \
+		"(apt-get install linux-headers-$$(uname -r)) or give KDIR=" >&2; \
+		exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
-endif
+
+vm-module: vm-kernel
+	$(MAKE) -C $(BPR_BUILD)/x86_64 M=$(CURDIR) LLVM=1 modules
 
 check:
 	scripts/check.sh
@@ -112,7 +116,7 @@ deps:
 clean:
 	rm -f *.o *.ko *.mod *.mod.c .*.cmd *.order Module.symvers .module-common.o \
 		tests/*.o tests/*.ko tests/*.mod tests/*.mod.c tests/.*.cmd \
-		tests/*.order
+		tests/*.order bench/*.o bench/.*.cmd
 
 distclean: clean
 	rm -rf --one-file-system $(BPR_BUILD)

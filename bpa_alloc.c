@@ -39,7 +39,13 @@
 #include <linux/slab.h>
 
 #include "bpa_alloc.h"
-#include "page_range_trace.h"
+
+#define CREATE_TRACE_POINTS
+#include "bpa_trace.h"
+
+/* For probes in other modules, such as the KUnit tests. */
+EXPORT_TRACEPOINT_SYMBOL_GPL(bpa_alloc_buf);
+EXPORT_TRACEPOINT_SYMBOL_GPL(bpa_free_buf);
 
 /* A page's buffer count is a u16: at most one buffer per pointer + 1. */
 static_assert(PAGE_SIZE / sizeof(void *) + 1 <= U16_MAX);
@@ -889,23 +895,25 @@ static int bpa_allocators_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(bpa_allocators);
 
-/**
- * bpa_alloc_module_init() - set up what all allocators share
- *
- * Creates binder_page_range/ in debugfs with a file "allocators" that
- * summarises every allocator; each allocator adds a file of its own there.
- *
- * Context: Module init, before the first bpa_alloc_init().
- * Return: the debugfs directory, for the module's own files (an error
- * pointer without debugfs, which debugfs_create_file() accepts).
+/*
+ * debugfs bpa_alloc/: a file "allocators" that summarises every allocator,
+ * and one file per allocator, added by bpa_alloc_init().
  */
-struct dentry *bpa_alloc_module_init(void)
+static int __init bpa_alloc_module_init(void)
 {
-	bpa_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
+	bpa_debugfs_root = debugfs_create_dir("bpa_alloc", NULL);
 	debugfs_create_file("allocators", 0444, bpa_debugfs_root, NULL,
 			    &bpa_allocators_fops);
-	return bpa_debugfs_root;
+	return 0;
 }
+module_init(bpa_alloc_module_init);
+
+/* Every user module holds a reference: every allocator is released. */
+static void __exit bpa_alloc_module_exit(void)
+{
+	debugfs_remove_recursive(bpa_debugfs_root);
+}
+module_exit(bpa_alloc_module_exit);
 
 /**
  * bpa_alloc_nr_buffers() - allocated buffers of every allocator
@@ -924,17 +932,7 @@ unsigned long bpa_alloc_nr_buffers(void)
 		sum += per_cpu(bpa_nr_buffers, cpu);
 	return sum;
 }
-
-/**
- * bpa_alloc_module_exit() - undo bpa_alloc_module_init()
- *
- * Context: Module exit, after the last bpa_alloc_release().
- */
-void bpa_alloc_module_exit(void)
-{
-	debugfs_remove_recursive(bpa_debugfs_root);
-	bpa_debugfs_root = NULL;
-}
+EXPORT_SYMBOL_NS_GPL(bpa_alloc_nr_buffers, PAGE_RANGE_NS);
 
 /**
  * bpa_alloc_init() - initialise an allocator for the current process
@@ -1214,3 +1212,7 @@ bool bpa_alloc_has_area(struct bpa_alloc *alloc)
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(bpa_alloc_has_area, PAGE_RANGE_NS);
+
+MODULE_DESCRIPTION("Binder-style buffer allocator over the shrinkable page range");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PAGE_RANGE_NS);

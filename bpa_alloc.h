@@ -253,8 +253,4 @@ static inline size_t bpa_buffer_user_offset(struct bpa_alloc *alloc,
 	return buffer->user_data - alloc->buffer;
 }
 
-/* For this module's init and exit only. */
-struct dentry *bpa_alloc_module_init(void);
-void bpa_alloc_module_exit(void);
-
 #endif /* _BPA_ALLOC_H */

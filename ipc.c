@@ -204,7 +204,7 @@ struct bpr_out {
 	struct bpr_msg *msg;
 };
 
-static struct page_range_shrinker bpr_shrinker;
+static struct dentry *bpr_debugfs_root;
 static struct kmem_cache *bpr_msg_cache;
 static struct kmem_cache *bpr_txn_cache;
 static struct workqueue_struct *bpr_wq;
@@ -1399,7 +1399,7 @@ static int bpr_open(struct inode *inode, struct file *file)
 
 	if (!proc)
 		return -ENOMEM;
-	ret = bpa_alloc_init(&proc->alloc, &bpr_shrinker);
+	ret = bpa_alloc_init(&proc->alloc, &page_range_global_shrinker);
 	if (ret)
 		return ret;
 	kref_init(&proc->ref);
@@ -1516,14 +1516,13 @@ static int bpr_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "messages %ld\n", atomic_long_read(&bpr_nr_msgs));
 	seq_printf(m, "buffers %lu\n", bpa_alloc_nr_buffers());
 	seq_printf(m, "pages %lu\n",
-		   page_range_shrinker_nr_pages(&bpr_shrinker));
+		   page_range_shrinker_nr_pages(&page_range_global_shrinker));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(bpr_stats);
 
 static int __init bpr_init(void)
 {
-	struct dentry *dir;
 	int ret;
 
 	/* One message and one transaction per call: slabs of their own. */
@@ -1533,27 +1532,23 @@ static int __init bpr_init(void)
 		ret = -ENOMEM;
 		goto err_cache;
 	}
-	ret = page_range_shrinker_register(&bpr_shrinker, "binder-page-range");
-	if (ret)
-		goto err_cache;
 	bpr_wq = alloc_workqueue("binder_page_range",
 				 WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
 	if (!bpr_wq) {
 		ret = -ENOMEM;
-		goto err_shrinker;
+		goto err_cache;
 	}
-	dir = bpa_alloc_module_init();
-	debugfs_create_file("stats", 0444, dir, NULL, &bpr_stats_fops);
+	bpr_debugfs_root = debugfs_create_dir("binder_page_range", NULL);
+	debugfs_create_file("stats", 0444, bpr_debugfs_root, NULL,
+			    &bpr_stats_fops);
 	ret = misc_register(&bpr_miscdev);
 	if (ret)
 		goto err_wq;
 	return 0;
 
 err_wq:
-	bpa_alloc_module_exit();
+	debugfs_remove_recursive(bpr_debugfs_root);
 	destroy_workqueue(bpr_wq);
-err_shrinker:
-	page_range_shrinker_unregister(&bpr_shrinker);
 err_cache:
 	kmem_cache_destroy(bpr_txn_cache);
 	kmem_cache_destroy(bpr_msg_cache);
@@ -1566,9 +1561,12 @@ static void __exit bpr_exit(void)
 {
 	misc_deregister(&bpr_miscdev);
 	destroy_workqueue(bpr_wq);
-	bpa_alloc_module_exit();
-	page_range_shrinker_unregister(&bpr_shrinker);
+	debugfs_remove_recursive(bpr_debugfs_root);
 	kmem_cache_destroy(bpr_txn_cache);
 	kmem_cache_destroy(bpr_msg_cache);
 }
 module_exit(bpr_exit);
+
+MODULE_DESCRIPTION("Binder-like IPC device over the shrinkable page range");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PAGE_RANGE_NS);

@@ -47,8 +47,6 @@
 
 /* For probes in other modules, such as the KUnit tests. */
 EXPORT_TRACEPOINT_SYMBOL_GPL(page_range_reclaim);
-EXPORT_TRACEPOINT_SYMBOL_GPL(bpa_alloc_buf);
-EXPORT_TRACEPOINT_SYMBOL_GPL(bpa_free_buf);
 
 /* Largest VMA a range covers, as in binder. */
 #define PAGE_RANGE_MAX_BYTES	SZ_4M
@@ -112,7 +110,9 @@ static void page_range_lru_del(struct page_range *range,
 /**
  * page_range_init() - initialise a page range for the current process
  * @range: the range, embedded in the caller's structure
- * @prs: a registered shrinker that will own the range's available pages
+ * @prs: a registered shrinker that will own the range's available pages:
+ *	&page_range_global_shrinker, which the library registers, or one of
+ *	the caller's
  * @lock: a spinlock of the caller's to protect the range with, or NULL for
  *	one of its own
  *
@@ -131,7 +131,8 @@ static void page_range_lru_del(struct page_range *range,
  * the range, except the accessors.
  *
  * Context: Process context; may sleep.
- * Return: 0, -ESRCH if current has no mm, or -ENOMEM. A range whose init
+ * Return: 0, -ESRCH if current has no mm, -ENODEV if @prs is not registered
+ * (the library's failed to register at boot), or -ENOMEM. A range whose init
  * failed reads as empty to page_range_num_pages() and the other getters,
  * and is not destroyed.
  */
@@ -155,6 +156,8 @@ int page_range_init(struct page_range *range,
 	}
 	if (!mm)
 		return -ESRCH;
+	if (!prs->shrinker)
+		return -ENODEV;
 	memcg = get_mem_cgroup_from_mm(mm);
 	/* Our pages go on the list of that cgroup: it must exist. */
 	ret = page_range_shrinker_prepare(prs, memcg);

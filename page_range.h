@@ -45,6 +45,8 @@ struct page_range_shrinker {
 	atomic_long_t nr_pages;
 };
 
+extern struct page_range_shrinker page_range_global_shrinker;
+
 struct page_range_page;
 
 /**

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Tracepoints of the page range and its allocator: follow a buffer's pages
- * from allocation through use, release and reclaim with trace-cmd or perf
- * (events binder_page_range:*).
+ * Tracepoints of the page range: follow a range's pages through use,
+ * release and reclaim with trace-cmd or perf (events page_range:*).
  *
  * Copyright (C) 2026 The binder_page_range authors.
  */
 
 #undef TRACE_SYSTEM
-#define TRACE_SYSTEM binder_page_range
+#define TRACE_SYSTEM page_range
 
-#if !defined(_BINDER_PAGE_RANGE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
-#define _BINDER_PAGE_RANGE_TRACE_H
+#if !defined(_PAGE_RANGE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _PAGE_RANGE_TRACE_H
 
 #include <linux/tracepoint.h>
 
@@ -73,40 +72,7 @@ TRACE_EVENT(page_range_reclaim,
 	    TP_printk("pid=%d page=%zu zapped=%d",
 		      __entry->pid, __entry->index, __entry->zapped));
 
-DECLARE_EVENT_CLASS(bpa_buffer_event,
-		    TP_PROTO(pid_t pid, unsigned int debug_id,
-			     unsigned long offset, size_t size, bool async),
-		    TP_ARGS(pid, debug_id, offset, size, async),
-		    TP_STRUCT__entry(__field(pid_t, pid)
-				     __field(unsigned int, debug_id)
-				     __field(unsigned long, offset)
-				     __field(size_t, size)
-				     __field(bool, async)),
-		    TP_fast_assign(__entry->pid = pid;
-				   __entry->debug_id = debug_id;
-				   __entry->offset = offset;
-				   __entry->size = size;
-				   __entry->async = async;),
-		    TP_printk("pid=%d buffer=%u offset=%lu size=%zu async=%d",
-			      __entry->pid, __entry->debug_id, __entry->offset,
-			      __entry->size, __entry->async));
-
-/* A buffer was allocated; its pages are made present next. */
-DEFINE_EVENT(bpa_buffer_event, bpa_alloc_buf,
-	     TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
-		      size_t size, bool async),
-	     TP_ARGS(pid, debug_id, offset, size, async));
-
-/*
- * A buffer is freed (or an allocation undone); pages no other buffer
- * touches become available.
- */
-DEFINE_EVENT(bpa_buffer_event, bpa_free_buf,
-	     TP_PROTO(pid_t pid, unsigned int debug_id, unsigned long offset,
-		      size_t size, bool async),
-	     TP_ARGS(pid, debug_id, offset, size, async));
-
-#endif /* _BINDER_PAGE_RANGE_TRACE_H */
+#endif /* _PAGE_RANGE_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH
 #undef TRACE_INCLUDE_FILE

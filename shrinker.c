@@ -486,3 +486,26 @@ unsigned long page_range_shrinker_nr_pages(struct page_range_shrinker *prs)
 	return atomic_long_read(&prs->nr_pages);
 }
 EXPORT_SYMBOL_NS_GPL(page_range_shrinker_nr_pages, PAGE_RANGE_NS);
+
+/*
+ * The shrinker that page ranges share, as Rust Binder's page ranges share
+ * one: one list_lru, so reclaim takes the coldest pages of every user
+ * alike, and one entry in the kernel's shrinker list. Registered when the
+ * library is loaded, before its users: a subsys initcall when built in.
+ */
+struct page_range_shrinker page_range_global_shrinker;
+EXPORT_SYMBOL_NS_GPL(page_range_global_shrinker, PAGE_RANGE_NS);
+
+static int __init page_range_module_init(void)
+{
+	return page_range_shrinker_register(&page_range_global_shrinker,
+					    "page_range");
+}
+subsys_initcall(page_range_module_init);
+
+/* Every user module holds a reference, so every range is destroyed. */
+static void __exit page_range_module_exit(void)
+{
+	page_range_shrinker_unregister(&page_range_global_shrinker);
+}
+module_exit(page_range_module_exit);

@@ -290,7 +290,8 @@ int main(void)
 	printf("%d reply to a dead client dropped, and the server kept serving.\n",
 	       srv.dropped);
 	printf("\nTo use the module on your own machine:\n"
-	       "  make KDIR=/lib/modules/$(uname -r)/build && sudo insmod binder_page_range.ko\n");
+	       "  make && sudo insmod binder_page_range.ko &&\n"
+	       "  sudo insmod bpa_alloc.ko && sudo insmod binder_page_range_ipc.ko\n");
 	return t.sent == t.intact && srv.dropped == 1 &&
 	       srv.last_pid == getpid() ? 0 : 1;
 }

@@ -122,7 +122,9 @@ rsync -a --exclude=/build/ --exclude=/.git/ --exclude='*.o' --exclude='*.ko' \
 log "building the module against $kdir"
 make -C "$src" KDIR="$kdir" > "$dir/module.log" 2>&1 ||
 	{ cat "$dir/module.log" >&2; die "the module did not build against $kdir"; }
-[ -f "$src/binder_page_range.ko" ] || die "no binder_page_range.ko in $src"
+for m in binder_page_range bpa_alloc binder_page_range_ipc; do
+	[ -f "$src/$m.ko" ] || die "no $m.ko in $src"
+done
 
 # The userspace suites, and the binder test for Debian's binder.
 tests=$dir/tests
@@ -139,7 +141,7 @@ xz -dc "$binder_xz" > "$dir/binder_linux.ko"
 BPR_VM_KBUILD=$dir BPR_VM_BZIMAGE=$img/boot/vmlinuz-$ver \
 BPR_VM_KCONFIG=$img/boot/config-$ver BPR_VM_SUITE=distro-6.12-vm \
 BPR_VM_USER_SUITE=distro-6.12 BPR_VM_TESTS=$tests \
-BPR_VM_MODULES="$dir/binder_linux.ko:devices=binder $src/binder_page_range.ko" \
+BPR_VM_MODULES="$dir/binder_linux.ko:devices=binder $src/binder_page_range.ko $src/bpa_alloc.ko $src/binder_page_range_ipc.ko" \
 BPR_VM_KUNIT_MODULE= BPR_VM_APPEND=BINDER_TEST_DEVICE=/dev/binder \
 BPR_VM_KEEP=binder_linux.ko \
 	exec "$BPR_ROOT/scripts/vm-run.sh"

@@ -34,7 +34,7 @@ check() {
 
 # Warnings and errors that name one of our files, in a build log.
 our_warnings() {
-	grep -E "(page_range|binder_page_range)[^ ]*:[0-9]+(:[0-9]+)?: (warning|error)" "$1"
+	grep -E "(page_range|binder_page_range|bpa_|ipc)[^ ]*:[0-9]+(:[0-9]+)?: (warning|error)" "$1"
 }
 
 # make_clean LOG MAKEARGS...: the build succeeds and warns about none of
@@ -120,6 +120,8 @@ if [ -f "$x86/.config" ]; then
 			LLVM=1 W=1 -j$BPR_JOBS > '$logs/oot.log.make' 2>&1 || \
 			{ cat '$logs/oot.log.make'; exit 1; }
 			test -f '$BPR_BUILD/oot/binder_page_range.ko' &&
+			test -f '$BPR_BUILD/oot/bpa_alloc.ko' &&
+			test -f '$BPR_BUILD/oot/binder_page_range_ipc.ko' &&
 			test -f '$BPR_BUILD/oot/tests/binder_page_range_kunit.ko' &&
 			! grep -E '(warning|error):' '$logs/oot.log.make'"
 else

@@ -40,7 +40,7 @@ set -euo pipefail
 
 kbuild=${BPR_VM_KBUILD:-$BPR_BUILD/x86_64}
 suite=${BPR_VM_SUITE:-kunit-x86_64}
-modules=${BPR_VM_MODULES-$BPR_SUBDIR/binder_page_range.ko}
+modules=${BPR_VM_MODULES-$BPR_SUBDIR/binder_page_range.ko $BPR_SUBDIR/bpa_alloc.ko $BPR_SUBDIR/binder_page_range_ipc.ko}
 kunit_module=${BPR_VM_KUNIT_MODULE-$BPR_SUBDIR/tests/binder_page_range_kunit.ko}
 tests_dir=${BPR_VM_TESTS:-}
 user_suite=${BPR_VM_USER_SUITE:-user-x86_64}
@@ -122,7 +122,7 @@ leak_scan() {
 	function flush() { if (keep) { printf "%s", b; n++ } b = ""; keep = 0 }
 	/^unreferenced object/ { flush(); all++ }
 	{ b = b $0 "\n" }
-	/\[binder_page_range|\] 0x[0-9a-f]+$/ { keep = 1 }
+	/\[(binder_page_range|bpa_alloc)|\] 0x[0-9a-f]+$/ { keep = 1 }
 	END { flush(); printf "kmemleak %s: %d suspect(s), %d through the driver\n", when, all, n }
 	' when="$1" $kmemleak | to_kmsg
 }

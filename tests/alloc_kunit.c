@@ -31,6 +31,7 @@
 /* Only to hold a page past the release: see bpa_alloc_test_release(). */
 #include "page_range_internal.h"
 #include "page_range_kunit_util.h"
+#include "bpa_trace.h"
 #include "page_range_trace.h"
 
 /* Pages of the area in most tests. */

@@ -30,11 +30,14 @@ not_ok() {
 	echo "not ok $n $*"
 }
 
-# The driver's text: its lowest and highest text symbols, widened to whole
-# pages (module text is page-aligned and holds nothing else). Addresses
-# all have 16 hex digits, so a text sort orders them.
+# The driver's text: the lowest and highest text symbols of its three
+# modules (library, allocator, device; loaded one after the other, with no
+# other module loaded between them), widened to whole pages (module text is
+# page-aligned and holds nothing else). Addresses all have 16 hex digits,
+# so a text sort orders them.
 text_range() {
-	set -- $(awk '$4 == "[binder_page_range]" && $2 ~ /^[tT]$/ { print $1 }' \
+	set -- $(awk '$4 ~ /^\[(binder_page_range|bpa_alloc|binder_page_range_ipc)\]$/ &&
+		      $2 ~ /^[tT]$/ { print $1 }' \
 		/proc/kallsyms | sort | sed -n '1p;$p')
 	[ $# -eq 2 ] || return 1
 	start=$(printf '0x%x' $((0x$1 & ~0xfff)))
