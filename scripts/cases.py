@@ -10,7 +10,7 @@
 #                       named by the subtests it is in
 #   cases.py tap LOG    the userspace tests' kselftest TAP that /init
 #                       copies into the log (BPR-UT: lines), named by the
-#                       program that printed it ("PR-VM: run" lines); kind
+#                       program that printed it ("BPR-VM: run" lines); kind
 #                       binder for binder_test, fault for the fault
 #                       injection script's passes, user for the others
 #
@@ -51,7 +51,7 @@ def tap(lines):
     prog = '?'
     for line in lines:
         line = STAMP.sub('', line.rstrip('\n'))
-        m = re.match(r'^PR-VM: run (.*)$', line)
+        m = re.match(r'^BPR-VM: run (.*)$', line)
         if m:
             prog = m.group(1).rsplit('/', 1)[-1]
             continue

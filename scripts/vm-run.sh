@@ -85,8 +85,8 @@ mount -t tmpfs tmpfs /tmp
 exec </dev/console >/dev/console 2>&1
 
 fail=0
-say() { echo "PR-VM: $*" > /dev/kmsg; }
-bad() { echo "PR-VM-FAIL: $*" > /dev/kmsg; fail=$((fail + 1)); }
+say() { echo "BPR-VM: $*" > /dev/kmsg; }
+bad() { echo "BPR-VM-FAIL: $*" > /dev/kmsg; fail=$((fail + 1)); }
 # Copy a command's output into the kernel log line by line.
 to_kmsg() { while IFS= read -r l; do echo "  $l" > /dev/kmsg; done; }
 # The same for userspace tests, whose TAP lines the host counts.
@@ -155,7 +155,7 @@ for m in $loaded; do
 done
 leak_scan "after rmmod"
 
-echo "PR-VM-END failures=$fail" > /dev/kmsg
+echo "BPR-VM-END failures=$fail" > /dev/kmsg
 poweroff -f
 EOF
 	chmod 755 "$1"
@@ -245,7 +245,7 @@ run_vm() {
 		elif [ $((now - last_change)) -ge "$vm_idle" ]; then
 			hang="no console output for ${vm_idle}s"
 		fi
-		if [ -z "$end_seen" ] && grep -q 'PR-VM-END' "$log"; then
+		if [ -z "$end_seen" ] && grep -q 'BPR-VM-END' "$log"; then
 			end_seen=$now
 		fi
 		if [ -n "$end_seen" ] && [ $((now - end_seen)) -ge 30 ]; then
@@ -331,13 +331,13 @@ main() {
 		sed -nE 's/^\[ *[0-9]+\.[0-9]+\] BPR-UT: //p' "$log"
 	fi
 
-	end=$(sed -nE 's/.*PR-VM-END failures=([0-9]+).*/\1/p' "$log" | tail -n 1)
+	end=$(sed -nE 's/.*BPR-VM-END failures=([0-9]+).*/\1/p' "$log" | tail -n 1)
 	if [ -z "$end" ]; then
 		problem "no end marker in the log: the VM crashed, hung or was killed"
 	fi
 	while IFS= read -r line; do
-		problem "${line#*PR-VM-FAIL: }"
-	done < <(grep -E 'PR-VM-FAIL: ' "$log" || true)
+		problem "${line#*BPR-VM-FAIL: }"
+	done < <(grep -E 'BPR-VM-FAIL: ' "$log" || true)
 
 	if [ -n "${BPR_VM_DEMO:-}" ]; then
 		"$BPR_ROOT/scripts/log-scan.sh" "$log" >&2 ||

@@ -29,7 +29,7 @@ kcsan_report() {
 [   16.130267]  wp_page_copy+0x78d/0xaf0
 [   16.133017] value changed: 0x0000000000000003 -> 0x0000000000000002
 [   16.135966] ==================================================================
-[   16.200000] PR-VM-END failures=0
+[   16.200000] BPR-VM-END failures=0
 END
 }
 
@@ -112,7 +112,7 @@ case_scan_fails_on_warning() {
 	cat > "$tmp/log" <<END
 [    5.000000] ------------[ cut here ]------------
 [    5.000001] WARNING: CPU: 1 PID: 67 at drivers/android/page_range/page_range.c:420 page_range_use+0x10/0x20
-[    5.100000] PR-VM-END failures=0
+[    5.100000] BPR-VM-END failures=0
 END
 	scan 1 "$tmp/log"
 }
@@ -123,7 +123,7 @@ case_scan_ignores_leaks_outside_driver() {
 	cat > "$tmp/log" <<END
 [  116.988389] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)
 [  117.101681]   kmemleak after rmmod: 2 suspect(s), 0 through the driver
-[  117.115243] PR-VM-END failures=0
+[  117.115243] BPR-VM-END failures=0
 END
 	scan 0 "$tmp/log"
 }
@@ -135,7 +135,7 @@ case_scan_fails_on_leak_through_driver() {
 [  117.000002]     backtrace (crc 0):
 [  117.000003]       bpa_alloc_new_buf+0x1f/0x3c0 [binder_page_range]
 [  117.101681]   kmemleak after rmmod: 1 suspect(s), 1 through the driver
-[  117.115243] PR-VM-END failures=0
+[  117.115243] BPR-VM-END failures=0
 END
 	scan 1 "$tmp/log"
 }
@@ -302,7 +302,7 @@ case_readme_layout_lists_every_file() {
 }
 
 case_scan_passes_clean_log() {
-	printf '[    1.000000] PR-VM: init started\n[    2.000000] PR-VM-END failures=0\n' > "$tmp/log"
+	printf '[    1.000000] BPR-VM: init started\n[    2.000000] BPR-VM-END failures=0\n' > "$tmp/log"
 	scan 0 "$tmp/log"
 }
 
