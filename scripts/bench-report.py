@@ -11,24 +11,24 @@
 # ratio is taken per round, between figures measured in the same round,
 # and its median and spread are reported.
 #
-# With ADAPTER_LOG, the log of the second boot (binder.c on this driver's
-# allocator, configs/bench-adapter.config), binder's round trips there are
+# With CONVERTED_LOG, the log of the second boot (binder_alloc.c on the page
+# range, configs/bench-binder.config), binder's round trips there are
 # compared with the first boot's: two boots cannot share rounds, so each
 # boot's binder figure is first divided, round by round, by the pipe round
 # trip of the same round and size (pipes do not depend on binder's
 # allocator), and the medians of those are compared.
 #
 # With AB_LOGs, short boots of both kernels in turns (scripts/bench.sh,
-# named ...ab<pair>-stock.log and ...ab<pair>-adapter.log), the two
+# named ...ab<pair>-stock.log and ...ab<pair>-converted.log), the two
 # binders are compared over all of them instead: the median of every
 # round of every boot of one kernel against the other's, and the same
 # ratio per pair of boots for the spread. Boots of one kernel differ by up
 # to a third, so one boot of each says little. Logs named
-# ...icount-stock.log and ...icount-adapter.log come from boots under
+# ...icount-stock.log and ...icount-converted.log come from boots under
 # QEMU's instruction counting, in which a guest ns is an instruction: the
 # two binders' instructions per round trip are compared round by round.
 #
-# usage: bench-report.py LOG OUTDIR [ADAPTER_LOG [AB_LOG...]]
+# usage: bench-report.py LOG OUTDIR [CONVERTED_LOG [AB_LOG...]]
 
 import re
 import statistics
@@ -104,7 +104,7 @@ def per_pipe(runs, size, work='rtt'):
 
 
 def cross_boot(runs, runs2, size, work='rtt'):
-    """binder.c on the adapter / on binder_alloc.c, each against its pipes."""
+    """binder_alloc.c on the page range / stock, each against its pipes."""
     a, s = per_pipe(runs2, size, work), per_pipe(runs, size, work)
     if not a or not s:
         return None
@@ -113,12 +113,12 @@ def cross_boot(runs, runs2, size, work='rtt'):
 
 
 def load_ab(paths):
-    """{pair: {'stock'|'adapter': runs}} from the interleaved boots' logs."""
+    """{pair: {'stock'|'converted': runs}} from the interleaved boots' logs."""
     pairs = defaultdict(dict)
     icount = {}
     fails = []
     for path in paths:
-        m = re.search(r'(ab(\d+)|icount)-(stock|adapter)\.log$', path)
+        m = re.search(r'(ab(\d+)|icount)-(stock|converted)\.log$', path)
         if not m:
             sys.exit(f'bench-report: {path}: not an ab<pair>-<kernel>.log '
                      'or icount-<kernel>.log')
@@ -146,14 +146,14 @@ def ab_values(pairs, kernel, work, size, pipe=False):
 
 
 def ab_ratio(pairs, work, size, pipe=False):
-    """Pooled adapter / binder_alloc.c, with the per-pair ratios' spread."""
-    a = ab_values(pairs, 'adapter', work, size, pipe)
+    """Pooled converted / stock binder_alloc.c, with the per-pair ratios' spread."""
+    a = ab_values(pairs, 'converted', work, size, pipe)
     s = ab_values(pairs, 'stock', work, size, pipe)
     if not a or not s:
         return None
     per = []
     for n in pairs:
-        pa = ab_values({n: pairs[n]}, 'adapter', work, size, pipe)
+        pa = ab_values({n: pairs[n]}, 'converted', work, size, pipe)
         ps = ab_values({n: pairs[n]}, 'stock', work, size, pipe)
         if pa and ps:
             per.append(statistics.median(pa) / statistics.median(ps))
@@ -170,7 +170,7 @@ def main():
         runs2, units2, fails2 = load(sys.argv[3])
         if not runs2:
             sys.exit(f'bench-report: no results in {sys.argv[3]}')
-        fails += [f'adapter kernel: {f}' for f in fails2]
+        fails += [f'converted kernel: {f}' for f in fails2]
     ab, icount, fails_ab = load_ab(sys.argv[4:])
     fails += fails_ab
 
@@ -185,7 +185,7 @@ def main():
         for key in sorted(runs2):
             med, lo, hi = spread(list(runs2[key].values()))
             med = f'{med:.1f}'.rstrip('0').rstrip('.')
-            f.write(f'{key[0]},{key[1]},{key[2]}@adapter-kernel,{units2[key]},'
+            f.write(f'{key[0]},{key[1]},{key[2]}@converted-kernel,{units2[key]},'
                     f'{med},{lo},{hi},{len(runs2[key])}\n')
 
     rows = []
@@ -224,7 +224,7 @@ def main():
     if ab:
         for work, where in BINDER_RTTS:
             for size in SIZES:
-                if ab_values(ab, 'adapter', work, size):
+                if ab_values(ab, 'converted', work, size):
                     row(f'binder.c round trip {size_name(size)} on this '
                         f'allocator{where} (time, vs binder_alloc.c, '
                         f'{len(ab)} boots each)',
@@ -286,8 +286,8 @@ def main():
             f'{impl} {spread(list(v.values()))[0]:.0f}' for impl, v in sorted(meta.items())))
     if runs2:
         out.append('')
-        out.append('binder.c on this allocator (second kernel) and on binder_alloc.c '
-                   '(first kernel), main boots, round trip median ns; the ratio of '
+        out.append('binder_alloc.c on the page range (second kernel) and stock (first kernel), '
+                   'main boots, round trip median ns; the ratio of '
                    'the two binders\' round trips per pipe round trip of the same '
                    'round (median, spread):')
         for work, where in BINDER_RTTS:
@@ -300,34 +300,34 @@ def main():
                 pa = spread(list(runs2.get((work, size, 'pipe'), {0: 0}).values()))[0]
                 pb = spread(list(runs.get((work, size, 'pipe'), {0: 0}).values()))[0]
                 pp = fmt_ratio(cross_boot(runs, runs2, size, work))
-                out.append(f'  {size_name(size):>7}{where}: adapter {a:.0f}, '
-                           f'binder_alloc {b:.0f} (raw {a / b:.2f}); '
+                out.append(f'  {size_name(size):>7}{where}: converted {a:.0f}, '
+                           f'stock {b:.0f} (raw {a / b:.2f}); '
                            f'pipes {pa:.0f} and {pb:.0f}; per pipe {pp}')
     if ab:
         out.append('')
-        out.append(f'binder.c on this allocator and on binder_alloc.c, {len(ab)} boots '
+        out.append(f'binder_alloc.c on the page range and stock, {len(ab)} boots '
                    'of each kernel in turns, every round pooled: median ns, ratio '
                    '(spread over the pairs of boots); the same per pipe round trip:')
         for work, where in BINDER_RTTS:
             for size in SIZES:
-                a = ab_values(ab, 'adapter', work, size)
+                a = ab_values(ab, 'converted', work, size)
                 s = ab_values(ab, 'stock', work, size)
                 if not a or not s:
                     continue
-                out.append(f'  {size_name(size):>7}{where}: adapter '
-                           f'{statistics.median(a):.0f}, binder_alloc '
+                out.append(f'  {size_name(size):>7}{where}: converted '
+                           f'{statistics.median(a):.0f}, stock '
                            f'{statistics.median(s):.0f}: '
                            f'{fmt_ratio(ab_ratio(ab, work, size))}; per pipe '
                            f'{fmt_ratio(ab_ratio(ab, work, size, pipe=True))}')
     if len(icount) == 2:
         out.append('')
-        out.append('binder.c on this allocator and on binder_alloc.c under instruction '
+        out.append('binder_alloc.c on the page range and stock under instruction '
                    'counting, one boot each: instructions per round trip (median), '
                    'ratio (spread over the rounds):')
         for work, where in BINDER_RTTS:
             for size in SIZES:
                 k = (work, size, 'binder')
-                a, s = icount['adapter'].get(k), icount['stock'].get(k)
+                a, s = icount['converted'].get(k), icount['stock'].get(k)
                 if not a or not s:
                     continue
                 q = [a[r] / s[r] for r in sorted(set(a) & set(s)) if s[r]]
@@ -335,8 +335,8 @@ def main():
                     continue
                 # Four places: the differences are a few in a thousand.
                 med, lo, hi = spread(q)
-                out.append(f'  {size_name(size):>7}{where}: adapter '
-                           f'{statistics.median(a.values()):.0f}, binder_alloc '
+                out.append(f'  {size_name(size):>7}{where}: converted '
+                           f'{statistics.median(a.values()):.0f}, stock '
                            f'{statistics.median(s.values()):.0f}: '
                            f'{med:.4f} ({lo:.4f}-{hi:.4f})')
     rounds = max(len(v) for v in runs.values())

@@ -6,12 +6,14 @@
 # with the in-kernel benchmarks of bench/), boot it under QEMU with two
 # CPUs, run the in-kernel and the userspace benchmarks in that one boot,
 # and report medians over the rounds and the ratios against binder; then
-# boot a second kernel, in which binder.c runs on this driver's allocator
-# (configs/bench-adapter.config), for the userspace half again; then
+# boot a second kernel, in which binder_alloc.c runs on the page range
+# (kernel-patches/binder_alloc-use-the-page-range.patch, the tree of
+# scripts/binder-tree.sh, configs/bench-binder.config), for the userspace
+# half again; then
 # BENCH_PAIRS (default 3) pairs of short boots, the first kernel and the
 # second in turn, for binder's round trips alone, which the comparison of
 # the two binders pools; and one boot of each under QEMU's instruction
-# counting, for the instructions of those round trips:
+# counting on one CPU, for the instructions of those round trips:
 #
 #   build/bench/results.txt   the table
 #   build/bench/results.csv   every figure: median, min, max, rounds
@@ -37,7 +39,7 @@ boot() {
 
 main() {
 	local kbuild=$BPR_BUILD/x86_64-bench out=$BPR_BUILD/bench
-	local kbuild2=$BPR_BUILD/x86_64-bench-adapter
+	local kbuild2=$BPR_BUILD/x86_64-bench-binder
 	local guest=$out/guest rounds=${BENCH_ROUNDS:-5} start
 	local pairs=${BENCH_PAIRS:-3} kb k i suite extra=()
 
@@ -58,13 +60,15 @@ main() {
 
 	boot "$kbuild" bench "BENCH_ROUNDS=$rounds"
 
-	# Upstream binder.c on this driver's allocator takes a second kernel
-	# (the allocator is chosen at build time); the same userspace half
-	# runs there, and the report compares its binder round trips with
-	# the first boot's, each against the pipe round trips of its own boot.
-	BPR_VM_KBUILD=$kbuild2 BPR_VM_CONFIG="bench.config bench-adapter.config" \
+	# binder_alloc.c on the page range takes a second kernel, from a tree
+	# of its own; the same userspace half runs there, and the report
+	# compares its binder round trips with the first boot's, each against
+	# the pipe round trips of its own boot.
+	flock "$BPR_BUILD/.build.lock" "$BPR_ROOT/scripts/binder-tree.sh"
+	BPR_KSRC=$BPR_BINDER_KSRC BPR_VM_KBUILD=$kbuild2 \
+		BPR_VM_CONFIG="bench.config bench-binder.config" \
 		BPR_VM_GCC=1 "$BPR_ROOT/scripts/vm-kernel.sh"
-	boot "$kbuild2" bench-adapter "BENCH_ROUNDS=$rounds"
+	boot "$kbuild2" bench-converted "BENCH_ROUNDS=$rounds"
 
 	# Two boots of one kernel differ by up to a third in every round
 	# trip, pipes included: the comparison of the two binders pools
@@ -74,12 +78,12 @@ main() {
 	# binder executes per round trip, the same from boot to boot to a
 	# few in a thousand.
 	for i in $(seq 1 "$pairs") icount; do
-		for k in stock adapter; do
+		for k in stock converted; do
 			kb=$kbuild
-			[ "$k" = adapter ] && kb=$kbuild2
+			[ "$k" = converted ] && kb=$kbuild2
 			if [ "$i" = icount ]; then
 				suite=bench-icount-$k
-				BPR_VM_QEMU_ARGS="-icount shift=0,sleep=off" boot "$kb" \
+				BPR_VM_QEMU_ARGS="-icount shift=0,sleep=off -smp 1" boot "$kb" \
 					"$suite" "BENCH_ROUNDS=3 BPR_BENCH_ONLY=rtt,rtt1"
 			else
 				suite=bench-ab$i-$k
@@ -91,7 +95,7 @@ main() {
 	done
 
 	python3 "$BPR_ROOT/scripts/bench-report.py" "$BPR_BUILD/logs/bench.log" "$out" \
-		"$BPR_BUILD/logs/bench-adapter.log" "${extra[@]}"
+		"$BPR_BUILD/logs/bench-converted.log" "${extra[@]}"
 	(cd "$out" && gnuplot bench.gp) ||
 		log "gnuplot failed: no bench.png"
 	cat "$out/results.txt"

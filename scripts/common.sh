@@ -12,6 +12,9 @@ BPR_BUILD=${BPR_BUILD:-$BPR_ROOT/build}
 BPR_KVER=6.12
 BPR_KSRC=${BPR_KSRC:-$BPR_BUILD/linux-source-$BPR_KVER}
 BPR_TARBALL=/usr/src/linux-source-$BPR_KVER.tar.xz
+# The tree whose binder_alloc.c runs on the page range (scripts/binder-tree.sh).
+BPR_BINDER_KSRC=${BPR_BINDER_KSRC:-$BPR_BUILD/linux-binder-$BPR_KVER}
+BPR_BINDER_PATCH=$BPR_ROOT/kernel-patches/binder_alloc-use-the-page-range.patch
 BPR_SUBDIR=${BPR_SUBDIR:-drivers/android/page_range}
 BPR_RESULTS=${BPR_RESULTS:-$BPR_BUILD/results}
 BPR_JOBS=${BPR_JOBS:-$(nproc)}
@@ -78,8 +81,7 @@ kernel_desc() {
 	fi
 	if grep -qx 'CONFIG_CC_IS_CLANG=y' "$c"; then d+=" clang"; else d+=" gcc"; fi
 	for o in KASAN:KASAN KCSAN:KCSAN PROVE_LOCKING:lockdep \
-		 DEBUG_KMEMLEAK:kmemleak FAULT_INJECTION:failslab \
-		 ANDROID_BINDER_ALLOC_PAGE_RANGE:binder-on-adapter; do
+		 DEBUG_KMEMLEAK:kmemleak FAULT_INJECTION:failslab; do
 		if grep -qx "CONFIG_${o%%:*}=y" "$c"; then
 			d+=" ${o#*:}"
 		fi
@@ -90,6 +92,11 @@ kernel_desc() {
 		d+=", driver as a module"
 	else
 		d+=", driver built out of tree"
+	fi
+	# A build tree's "source" link names the tree it was built from.
+	if [ "$(readlink -f "$(dirname "$c")/source" 2> /dev/null)" = \
+	     "$(readlink -f "$BPR_BINDER_KSRC")" ]; then
+		d+=", binder_alloc.c on the page range"
 	fi
 	printf '%s\n' "$d"
 }

@@ -11,7 +11,7 @@ set -euo pipefail
 
 pkgs=(linux-source-$BPR_KVER build-essential make git flex bison bc libelf-dev
       libssl-dev cpio kmod python3 qemu-system-x86 busybox-static sparse
-      rsync clang lld llvm perl gzip xz-utils ccache python3-sphinx
+      rsync patch clang lld llvm perl gzip xz-utils ccache python3-sphinx
       python3-yaml "$@")
 
 missing=()

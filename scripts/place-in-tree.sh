@@ -54,23 +54,13 @@ fi
 mline="obj-\$(CONFIG_BINDER_PAGE_RANGE)	+= $leaf/"
 grep -qxF "$mline" "$parent/Makefile" || printf '%s\n' "$mline" >> "$parent/Makefile"
 
-# Binder's allocator: binder_alloc.o, or with
-# CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE this driver's, under binder.c
-# unchanged: binder_alloc_page_range.h, included first, stands in for
-# binder_alloc.h (it takes that header's guard).
-aline='binder_linux-y := binder.o binder_alloc.o'
-if grep -qxF "$aline" "$parent/Makefile"; then
-	awk -v a="$aline" -v leaf="$leaf" '
-	$0 == a {
-		print "binder_linux-y := binder.o"
-		print "ifdef CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE"
-		print "CFLAGS_binder.o += -include $(src)/" leaf "/binder_alloc_page_range.h"
-		print "else"
-		print "binder_linux-y += binder_alloc.o"
-		print "endif"
-		next
-	}
-	{ print }' "$parent/Makefile" > "$parent/Makefile.new"
+# Trees placed before binder_alloc.c's patch replaced the -include adapter
+# have binder.c's flags changed: put drivers/android/Makefile back.
+if grep -qx 'ifdef CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE' "$parent/Makefile"; then
+	awk '
+	$0 == "binder_linux-y := binder.o" { skip = 1; next }
+	skip && $0 == "endif" { print "binder_linux-y := binder.o binder_alloc.o"; skip = 0; next }
+	!skip { print }' "$parent/Makefile" > "$parent/Makefile.new"
 	mv "$parent/Makefile.new" "$parent/Makefile"
 fi
 
