@@ -8,8 +8,8 @@
 rounds=${BENCH_ROUNDS:-5}
 
 run=/sys/kernel/debug/binder_page_range_bench/run
-# The kernel with binder.c on this driver's allocator has no in-kernel
-# half (it measures binder_alloc.c). BPR_BENCH_ONLY (one userspace
+# The kernel with binder_alloc.c on the page range has no in-kernel half
+# (it measures stock binder_alloc.c). BPR_BENCH_ONLY (one userspace
 # workload, see bench/bpr_bench.c) skips it.
 if [ -e $run ] && [ -z "${BPR_BENCH_ONLY:-}" ]; then
 	echo "all $rounds" > $run ||

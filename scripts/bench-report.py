@@ -225,14 +225,14 @@ def main():
         for work, where in BINDER_RTTS:
             for size in SIZES:
                 if ab_values(ab, 'converted', work, size):
-                    row(f'binder.c round trip {size_name(size)} on this '
-                        f'allocator{where} (time, vs binder_alloc.c, '
+                    row(f'binder round trip {size_name(size)}, binder_alloc.c '
+                        f'on the page range{where} (time, vs stock, '
                         f'{len(ab)} boots each)',
                         ab_ratio(ab, work, size), '<=', 1.0)
     elif runs2:
         for size in SIZES:
-            row(f'binder.c round trip {size_name(size)} on this allocator '
-                '(time, vs binder_alloc.c, per pipe)',
+            row(f'binder round trip {size_name(size)}, binder_alloc.c on the '
+                'page range (time, vs stock, per pipe)',
                 cross_boot(runs, runs2, size), '<=', 1.0)
 
     out = []

@@ -1127,7 +1127,7 @@ static void at_sync_unregister(void *unused)
 	tracepoint_synchronize_unregister();
 }
 
-/* A user's structure around each buffer, as binder_alloc_page_range.c's. */
+/* A user's structure around each buffer: the allocator's part, then its own. */
 struct at_outer {
 	struct bpa_buffer pb;
 	u8 tag[64];
@@ -1164,11 +1164,11 @@ static u8 *at_tag(struct bpa_buffer *b)
 }
 
 /*
- * The calls binder.c's adapter is built on: buffers embedded in larger
- * structures (every structure the allocator hands out, from a split, the
- * spare or the first mmap, is whole: KASAN catches a short one when its
- * tag is written), the walk over the allocated buffers against the
- * statistics, and a lookup with the caller's own "may free" rule.
+ * The calls a user of the allocator builds on: buffers embedded in larger
+ * structures of its own (every structure the allocator hands out, from a
+ * split, the spare or the first mmap, is whole: KASAN catches a short one
+ * when its tag is written), the walk over the allocated buffers against
+ * the statistics, and a lookup with the caller's own "may free" rule.
  */
 static void bpa_alloc_test_embedding(struct kunit *test)
 {

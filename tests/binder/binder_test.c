@@ -14,9 +14,9 @@
  * failed transaction or with a dead process; holds oneway buffers to half
  * of the mapping; lets the shrinker take the pages of free buffers; and
  * shows all of it in debugfs. These cases exercise each of those uses and
- * check every byte that comes out, so that binder over another allocator
- * (this project's, behind an adapter that replaces binder_alloc.c) is
- * held to what stock binder does.
+ * check every byte that comes out, so that binder_alloc.c with the page
+ * range as its page layer is held to what stock binder does, on which
+ * the same cases pass.
  *
  * The cases:
  *	round_trips		two clients, a server, 0 to 200 KiB each way
