@@ -7,6 +7,7 @@
 # suites on two CPUs (suite kunit-NAME); then the same kernel boots the
 # busybox VM of scripts/vm-run.sh, with kunit.enable=0 so that the suites
 # do not run again, for the userspace tests in TESTDIR (suite USER_SUITE).
+# BPR_BUILTIN_APPEND adds to that boot's command line.
 #
 # usage: builtin-run.sh NAME FRAGMENT TESTDIR USER_SUITE
 set -uo pipefail
@@ -30,6 +31,6 @@ BPR_KUNIT_BUILD=$BPR_BUILD/x86_64-$name \
 
 BPR_VM_KBUILD=$BPR_BUILD/x86_64-$name BPR_VM_SUITE=$name-vm \
 BPR_VM_USER_SUITE=$user_suite BPR_VM_TESTS=$tests BPR_VM_MODULES= \
-BPR_VM_KUNIT_MODULE= BPR_VM_APPEND=kunit.enable=0 \
+BPR_VM_KUNIT_MODULE= BPR_VM_APPEND="kunit.enable=0 ${BPR_BUILTIN_APPEND:-}" \
 	"$BPR_ROOT/scripts/vm-run.sh" || status=1
 exit $status
