@@ -22,8 +22,8 @@
 #                     headers
 #   make kcsan        KUnit on the x86_64 KCSAN kernel with kunit.py, then the
 #                     userspace stress tests on the same kernel
-#   make binder       upstream binder.c on this allocator: KUnit and binder
-#                     traffic on that kernel
+#   make binder       binder_alloc.c on the page range (its patch): KUnit,
+#                     upstream's selftest and binder traffic on that kernel
 #   make bench        build the two benchmark kernels, run the benchmarks
 #                     against upstream binder in ten boots of them (with the
 #                     default BENCH_PAIRS=3): build/bench/results.txt
@@ -31,6 +31,8 @@
 #                     the fuzzer and the memory-pressure test in a loop
 #   make in-tree KSRC=/path/to/linux [SUBDIR=drivers/android/page_range]
 #                     place the driver in a kernel tree and hook it up
+#   make patches      the driver as a git format-patch series against the
+#                     pristine linux-source-6.12 tree: build/patches/
 #   make clean        remove objects of out-of-tree builds in this directory
 #   make distclean    also remove build/ (kernel trees and logs)
 
@@ -42,7 +44,7 @@ DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
 .PHONY: all module vm-module check fresh-check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
-	fault kcsan binder soak bench user in-tree deps clean distclean
+	fault kcsan binder soak bench user in-tree patches deps clean distclean
 
 all: module
 
@@ -109,6 +111,9 @@ soak: vm-kernel user
 
 in-tree:
 	scripts/place-in-tree.sh $(KSRC) $(SUBDIR)
+
+patches: deps
+	scripts/make-patches.sh
 
 deps:
 	scripts/deps.sh

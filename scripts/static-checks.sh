@@ -4,8 +4,10 @@
 # Static checks, each counted as one test: checkpatch --strict on every
 # source file, kernel-doc, the kernel's htmldocs build of the
 # documentation, sparse (C=2) and W=1 with clang on the x86_64 tree and
-# (for binder's adapter) on the binder tree, W=1 with gcc on the UML tree,
-# an out-of-tree (M=) build, and the cases of tests/scripts/scripts_test.sh.
+# (for binder_alloc.c on the page range) on the binder tree, W=1 with gcc
+# on the UML tree,
+# an out-of-tree (M=) build, the cases of tests/scripts/scripts_test.sh,
+# and the upstream patch series (scripts/make-patches.sh).
 # Needs the trees that vm-kernel.sh, kunit-uml.sh and binder-run.sh build.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -104,6 +106,27 @@ htmldocs_clean() {
 }
 check "htmldocs (Sphinx, kernel-doc)" "$logs/htmldocs.log" htmldocs_clean
 
+# The upstream series, made again from this tree: git am on a fresh clone
+# of the pristine tree, checkpatch --strict on every patch (its message
+# included), and a small kernel built after every patch, incrementally.
+series=$BPR_ROOT/scripts/make-patches.sh
+before=$failed
+check "series: make-patches.sh" "$logs/series.log" "$series"
+if [ "$failed" -eq "$before" ]; then
+	check "series: git am on the pristine tree" "$logs/series-am.log" \
+		"$series" check-am
+	for p in "$BPR_BUILD"/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ "${p##*/}" != 0000-cover-letter.patch ] || continue
+		check "series: checkpatch ${p##*/}" "$logs/series-${p##*/}.log" \
+			"$series" checkpatch "$p"
+	done
+	check "series: builds after every patch" "$logs/series-build.log" \
+		"$series" check-build
+else
+	# No series: what would have been checked of it fails too.
+	failed=$((failed + 3))
+fi
+
 if [ -f "$x86/.config" ]; then
 	check "sparse C=2 + W=1 (clang, x86_64)" "$logs/sparse-clang.log" \
 		make_clean "$logs/sparse-clang.log" O="$x86" ARCH=x86_64 \
@@ -140,14 +163,23 @@ else
 	failed=$((failed + 1))
 fi
 
-# The adapter under binder.c is built only in the binder kernel.
+# binder_alloc.c on the page range is built only in the binder kernel,
+# from its own tree: the warnings of the files the patch touches and of
+# the driver (binder.c's own are upstream's).
 binder=$BPR_BUILD/x86_64-binder
+binder_clean() {
+	local log=$1
+	shift
+	flock "$BPR_BUILD/.build.lock" make -C "$BPR_BINDER_KSRC" -j"$BPR_JOBS" "$@" \
+		> "$log" 2>&1 || return 1
+	! grep -E 'drivers/android/(binder_alloc[^ ]*|page_range/[^ ]*):[0-9]+(:[0-9]+)?: (warning|error)' "$log"
+}
 if [ -f "$binder/.config" ]; then
-	check "sparse C=2 + W=1 (clang, binder on the adapter)" \
-		"$logs/sparse-binder.log" make_clean "$logs/sparse-binder.log" \
-		O="$binder" ARCH=x86_64 "${BPR_X86_CC[@]}" C=2 W=1 "$BPR_SUBDIR/"
-	flock "$BPR_BUILD/.build.lock" make -C "$BPR_KSRC" -j"$BPR_JOBS" \
-		O="$binder" ARCH=x86_64 "${BPR_X86_CC[@]}" "$BPR_SUBDIR/" > /dev/null 2>&1
+	check "sparse C=2 + W=1 (clang, binder_alloc.c on the page range)" \
+		"$logs/sparse-binder.log" binder_clean "$logs/sparse-binder.log" \
+		O="$binder" ARCH=x86_64 "${BPR_X86_CC[@]}" C=2 W=1 drivers/android/
+	flock "$BPR_BUILD/.build.lock" make -C "$BPR_BINDER_KSRC" -j"$BPR_JOBS" \
+		O="$binder" ARCH=x86_64 "${BPR_X86_CC[@]}" drivers/android/ > /dev/null 2>&1
 else
 	log "no binder tree: run scripts/binder-run.sh first"
 	failed=$((failed + 1))
