@@ -41,7 +41,7 @@ static bool loadable(const char *name)
 	return access(path, F_OK) == 0;
 }
 
-/* 0, or an errno: retried while the module is still in use. */
+/* 0, or a negative errno: retried while the module is still in use. */
 static int unload(const char *name)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -51,13 +51,13 @@ static int unload(const char *name)
 		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
 			return 0;
 		if (errno != EAGAIN && errno != EBUSY)
-			return errno;
+			return -errno;
 		nanosleep(&ts, NULL);
 	}
-	return EBUSY;
+	return -EBUSY;
 }
 
-/* 0, or an errno. */
+/* 0, or a negative errno. */
 static int load(const char *name)
 {
 	char path[128];
@@ -66,8 +66,8 @@ static int load(const char *name)
 	snprintf(path, sizeof(path), MODULE_DIR "/%s.ko", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? errno : 0;
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
 	close(fd);
 	return ret;
 }
@@ -97,7 +97,7 @@ static bool device_exists(void)
 }
 
 /* The names of the modules that hold @name, space-separated. */
-static void holders(const char *name, char *buf, size_t size)
+static void list_holders(const char *name, char *buf, size_t size)
 {
 	char path[128];
 	struct dirent *d;
@@ -171,7 +171,7 @@ TEST_F(modules, library_and_allocator_create_no_device)
 	char held[256];
 
 	ASSERT_EQ(unload("binder_page_range_ipc"), 0);
-	holders("bpa_alloc", held, sizeof(held));
+	list_holders("bpa_alloc", held, sizeof(held));
 	if (held[0])
 		SKIP(return, "bpa_alloc is held by %s", held);
 
