@@ -49,8 +49,8 @@ declare -A sym_patch=(
 	[BINDER_PAGE_RANGE_KUNIT_TEST]=5
 )
 # Symbols of this repository that a kernel tree does not get: the
-# benchmarks need binder_alloc's internals, the adapter is on its way out.
-sym_left_out=(BINDER_PAGE_RANGE_BENCH ANDROID_BINDER_ALLOC_PAGE_RANGE)
+# benchmarks need binder_alloc's internals.
+sym_left_out=(BINDER_PAGE_RANGE_BENCH)
 
 # The userspace tests that stay here: bpr_modules_test loads the modules
 # from the flat /lib/modules of the project's VM.
@@ -69,8 +69,6 @@ left_out() {
 	tests/binder/Makefile | Documentation/index.rst) ;;
 	# The out-of-tree build's kernel version check.
 	page_range_compat.h) ;;
-	# binder's allocator API on ours, replaced by patch 4.
-	binder_alloc_page_range.[ch]) ;;
 	# This repository's tooling, benchmarks and test runs.
 	bench/* | scripts/* | configs/* | .ci/* | kernel-patches/* | \
 	tests/fault/* | tests/kcsan/* | tests/soak/* | tests/scripts/* | \
@@ -95,6 +93,20 @@ sym_pairs() {
 	done
 }
 
+# sym_awk N PROGRAM FILE: run the awk PROGRAM on FILE with upto=N,
+# patch[SYMBOL] the patch that adds SYMBOL and leftout[SYMBOL] set for the
+# symbols the series leaves out.
+sym_awk() {
+	awk -v upto="$1" -v syms="$(sym_pairs)" -v gone="${sym_left_out[*]}" '
+	BEGIN {
+		n = split(syms, a, " ")
+		for (i = 1; i <= n; i++) { split(a[i], kv, "="); patch[kv[1]] = kv[2] }
+		n = split(gone, a, " ")
+		for (i = 1; i <= n; i++) leftout[a[i]] = 1
+	}
+'"$2" "$3"
+}
+
 # ---- The transforms, all of them --------------------------------------
 #
 # Files are copied unchanged but for these. Each undoes something that
@@ -116,13 +128,7 @@ in_tree_text() {
 # to the patch of the latest symbol it names (none: patch 1); prints the
 # paragraphs of patches up to $1.
 in_tree_kbuild() {
-	awk -v upto="$1" -v syms="$(sym_pairs)" -v gone="${sym_left_out[*]}" '
-	BEGIN {
-		n = split(syms, a, " ")
-		for (i = 1; i <= n; i++) { split(a[i], kv, "="); patch[kv[1]] = kv[2] }
-		n = split(gone, a, " ")
-		for (i = 1; i <= n; i++) leftout[a[i]] = 1
-	}
+	sym_awk "$1" '
 	# The out-of-tree block, nested conditionals included, and the
 	# comment right above it.
 	depth == 0 && /^ifn?eq.*KBUILD_EXTMOD/ {
@@ -172,13 +178,7 @@ in_tree_kbuild() {
 # in_tree_kconfig N: the Kconfig entries of the series' symbols of patches
 # up to N, in the repository's order; the left-out ones are dropped.
 in_tree_kconfig() {
-	awk -v upto="$1" -v syms="$(sym_pairs)" -v gone="${sym_left_out[*]}" '
-	BEGIN {
-		n = split(syms, a, " ")
-		for (i = 1; i <= n; i++) { split(a[i], kv, "="); patch[kv[1]] = kv[2] }
-		n = split(gone, a, " ")
-		for (i = 1; i <= n; i++) leftout[a[i]] = 1
-	}
+	sym_awk "$1" '
 	/^(menu|if|endif|endmenu|choice|endchoice|source|comment)/ {
 		print "Kconfig: cannot split \"" $0 "\"" > "/dev/stderr"; exit 1
 	}
@@ -624,7 +624,7 @@ make_series() {
 	# Nothing of the out-of-tree build is left, and no document is named
 	# that the series leaves out.
 	p=$(git -C "$work" diff pristine series | grep '^+' |
-		grep -E 'page_range_compat|KBUILD_EXTMOD|BINDER_PAGE_RANGE_BENCH|CONFIG_ANDROID_BINDER_ALLOC_PAGE_RANGE|-I\$\(src\)/include' || true)
+		grep -E 'page_range_compat|KBUILD_EXTMOD|BINDER_PAGE_RANGE_BENCH|-I\$\(src\)/include' || true)
 	[ -z "$p" ] || die "the series still has out-of-tree bits: $p"
 	for f in $(git -C "$work" diff pristine series | grep '^+' |
 		   grep -oE "$docs/[A-Za-z0-9_-]+\\.rst" | sort -u); do
