@@ -27,7 +27,8 @@
  * BPR_FUZZ_PROCS and BPR_FUZZ_THREADS (3 and 3), BPR_FUZZ_SKIP (operations
  * to leave out, by the names the summary prints: "mremap,fork"). A
  * watchdog interrupts any call that blocks for long, and the whole run is
- * killed after BPR_FUZZ_SECONDS + 60 s. Run as root, after insmod.
+ * killed after BPR_FUZZ_SECONDS + 60 s. Run as root, with the device
+ * module (binder_page_range_ipc.ko) and the two it needs loaded.
  *
  * A failure prints the seed, the worker and thread, the operation's number
  * and seed, and the call with its arguments. Across threads the order of

@@ -2,7 +2,8 @@
 /*
  * Userspace tests of the hardening of /dev/binder_page_range (ABI v2), one
  * or a few per item of Documentation/uapi.rst's security model, with the
- * kernel's kselftest harness. Run as root in the test VM, after insmod.
+ * kernel's kselftest harness. Run as root, with the device module
+ * (binder_page_range_ipc.ko) and the two it needs loaded.
  *
  * Each test asserts what userspace can observe: exact errnos, the bytes
  * read through the mapping, exact BPR_IOC_STATS and debugfs counts. Helper

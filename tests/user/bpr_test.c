@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Userspace tests of /dev/binder_page_range, with the kernel's kselftest
- * harness. Run as root in the test VM, after insmod.
+ * harness. Run as root, with the device module (binder_page_range_ipc.ko)
+ * and the two it needs loaded.
  *
  * Copyright (C) 2026 The binder_page_range authors.
  */
