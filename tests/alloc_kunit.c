@@ -778,9 +778,24 @@ static void bpa_alloc_test_best_fit_split_merge(struct kunit *test)
 	at_expect_one_free_buffer(test, alloc);
 }
 
+/*
+ * The order in which two equal holes are freed: a tie broken by insertion
+ * order, first or last freed, picks the higher hole in one of the two.
+ */
+static const bool at_ties_higher_first[] = { true, false };
+
+static void at_ties_desc(const bool *higher_first, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s hole freed first",
+		 *higher_first ? "higher" : "lower");
+}
+
+KUNIT_ARRAY_PARAM(at_ties, at_ties_higher_first, at_ties_desc);
+
 /* Among equally good holes, the lowest address wins. */
 static void bpa_alloc_test_best_fit_ties(struct kunit *test)
 {
+	bool higher_first = *(const bool *)test->param_value;
 	struct bpa_alloc *alloc = at_alloc(test);
 	struct bpa_buffer *p1, *q1, *p2, *q2;
 	unsigned long low;
@@ -790,9 +805,8 @@ static void bpa_alloc_test_best_fit_ties(struct kunit *test)
 	p2 = at_new(test, alloc, 104, false);
 	q2 = at_new(test, alloc, 64, false);
 	low = p1->user_data;
-	/* The higher hole first, so insertion order cannot decide. */
-	bpa_alloc_free_buf(alloc, p2);
-	bpa_alloc_free_buf(alloc, p1);
+	bpa_alloc_free_buf(alloc, higher_first ? p2 : p1);
+	bpa_alloc_free_buf(alloc, higher_first ? p1 : p2);
 	p1 = at_new(test, alloc, 100, false);
 	KUNIT_EXPECT_EQ(test, p1->user_data, low);
 	p2 = at_new(test, alloc, 100, false);
@@ -1409,7 +1423,7 @@ static void bpa_alloc_test_race(struct kunit *test)
 static struct kunit_case bpa_alloc_test_cases[] = {
 	KUNIT_CASE(bpa_alloc_test_shared_page),
 	KUNIT_CASE(bpa_alloc_test_best_fit_split_merge),
-	KUNIT_CASE(bpa_alloc_test_best_fit_ties),
+	KUNIT_CASE_PARAM(bpa_alloc_test_best_fit_ties, at_ties_gen_params),
 	KUNIT_CASE(bpa_alloc_test_async_space),
 	KUNIT_CASE(bpa_alloc_test_nospace_and_overflow),
 	KUNIT_CASE(bpa_alloc_test_bad_free),
