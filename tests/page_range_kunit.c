@@ -1636,13 +1636,21 @@ static void prt_use_stop_worker(struct prt_race_worker *w)
 			u64 old = 0, mark = prt_mark(w->id, iter + 1, i);
 			size_t off = i * PAGE_SIZE + w->id * sizeof(u64);
 
-			page_range_read(r->range, off, &old, sizeof(old));
+			/* A failed read must not pass for a reclaimed page. */
+			if (page_range_read(r->range, off, &old, sizeof(old))) {
+				prt_race_error(&r->race, "read page %zu", i);
+				break;
+			}
 			if (old && old != prt_mark(w->id, iter, i)) {
 				prt_race_error(&r->race, "page %zu: found %llx",
 					       i, old);
 				break;
 			}
-			page_range_write(r->range, off, &mark, sizeof(mark));
+			if (page_range_write(r->range, off, &mark,
+					     sizeof(mark))) {
+				prt_race_error(&r->race, "write page %zu", i);
+				break;
+			}
 			if (!prt_check_mark(r, i, w->id, mark))
 				break;
 		}
@@ -1692,6 +1700,8 @@ static void page_range_test_race_use_stop_shrink(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, prt_shrink_all(prs), present);
 	KUNIT_EXPECT_EQ(test, page_range_shrinker_nr_pages(prs), 0);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&r->iterations), 0);
+	/* The shrinker took pages the workers were about to use again. */
+	KUNIT_EXPECT_GT(test, atomic_long_read(&r->race.reclaimed), 0);
 }
 
 /*
