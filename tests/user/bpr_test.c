@@ -445,25 +445,70 @@ TEST(sender_killed)
 	ep_close(&srv);
 }
 
+/* A thread that receives on @fd, and its thread id once it has one. */
+struct receiver {
+	int fd;
+	pid_t tid;
+};
+
 static void *blocked_receive(void *arg)
 {
+	struct receiver *r = arg;
 	struct bpr_message m;
-	long ret = ioctl(*(int *)arg, BPR_IOC_RECEIVE, &m);
+	long ret;
 
+	__atomic_store_n(&r->tid, gettid(), __ATOMIC_RELEASE);
+	ret = ioctl(r->fd, BPR_IOC_RECEIVE, &m);
 	return (void *)(ret ? (long)errno : 0L);
+}
+
+/*
+ * Wait up to 10 s for @r's thread to sleep in BPR_IOC_RECEIVE on its file:
+ * /proc shows the system call and arguments of a blocked task, and
+ * "running" for one that runs. 0 once it sleeps there, -1 if it never
+ * does: a test of what wakes a receiver proves nothing before that.
+ */
+static int receiver_asleep(struct receiver *r)
+{
+	char path[64], buf[256];
+	unsigned long a0, a1;
+	pid_t tid;
+	ssize_t n;
+	long nr;
+	int fd, i;
+
+	for (i = 0; i < 10000; i++, usleep(1000)) {
+		tid = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE);
+		if (!tid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -1;
+		buf[n] = 0;
+		if (sscanf(buf, "%ld %lx %lx", &nr, &a0, &a1) == 3 &&
+		    nr == SYS_ioctl && a0 == (unsigned long)r->fd &&
+		    a1 == (unsigned long)BPR_IOC_RECEIVE)
+			return 0;
+	}
+	return -1;
 }
 
 /* close() wakes a thread blocked in receive. */
 TEST(close_while_receiving)
 {
+	struct receiver r = { .fd = open(BPR_DEVICE, O_RDWR) };
 	pthread_t t;
 	void *res;
-	int fd = open(BPR_DEVICE, O_RDWR);
 
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receive, &fd));
-	usleep(100000);
-	close(fd);
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receive, &r));
+	ASSERT_EQ(0, receiver_asleep(&r));
+	close(r.fd);
 	ASSERT_EQ(0, pthread_join(t, &res));
 	EXPECT_EQ(EBADF, (long)res);
 }
@@ -497,6 +542,7 @@ TEST(reply_retry_after_efault)
 /* A child closing its inherited copy does not wake the owner's receivers. */
 TEST(child_close_does_not_wake)
 {
+	struct receiver r;
 	struct ep rx, tx;
 	pthread_t t;
 	void *res;
@@ -505,8 +551,9 @@ TEST(child_close_does_not_wake)
 
 	ASSERT_EQ(0, ep_open(&rx, 1400, AREA));
 	ASSERT_EQ(0, ep_open(&tx, 0, 0));
-	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receive, &rx.fd));
-	usleep(100000);
+	r = (struct receiver){ .fd = rx.fd };
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_receive, &r));
+	ASSERT_EQ(0, receiver_asleep(&r));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -516,6 +563,7 @@ TEST(child_close_does_not_wake)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	usleep(100000);
 	/* Still waiting: the message is what wakes it. */
+	ASSERT_EQ(0, receiver_asleep(&r));
 	ASSERT_EQ(0, send_msg(tx.fd, 1400, "m", 1, BPR_SEND_ONEWAY, NULL));
 	ASSERT_EQ(0, pthread_join(t, &res));
 	EXPECT_EQ(0, (long)res);
