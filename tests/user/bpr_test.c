@@ -732,6 +732,9 @@ static void *stress_receive(void *arg)
 
 	if (area == MAP_FAILED)
 		return NULL;
+	/* Per sender, the sequence number its next message must carry. */
+	__u32 next[STRESS_SENDERS] = { 0 };
+
 	for (;;) {
 		__u32 sender = 0, seq = 0;
 		__u64 sum, want;
@@ -746,18 +749,27 @@ static void *stress_receive(void *arg)
 			continue;
 		data = area + m.offset;
 		sender = m.sender - STRESS_ID - 1;
-		if (sender < STRESS_SENDERS)
+		if (sender < STRESS_SENDERS) {
 			__atomic_add_fetch(&sh->received[sender], 1,
 					   __ATOMIC_RELAXED);
-		else
+			seq = next[sender]++;
+		} else {
 			__atomic_add_fetch(&sh->bad, 1, __ATOMIC_RELAXED);
+		}
+		/*
+		 * Exactly once and in order: a sender sends its next message
+		 * once the last is queued, and the queue is FIFO. A lost or
+		 * repeated message shifts every later one off its number.
+		 */
 		if (m.size >= 16) {
-			memcpy(&seq, data + 4, 4);
 			memcpy(&want, data + 8, 8);
 			if (memcmp(data, &sender, 4) ||
+			    memcmp(data + 4, &seq, 4) ||
 			    checksum(data + 16, m.size - 16) != want)
 				__atomic_add_fetch(&sh->bad, 1,
 						   __ATOMIC_RELAXED);
+		} else if (!fill_ok(data, m.size, sender * 65536 + seq)) {
+			__atomic_add_fetch(&sh->bad, 1, __ATOMIC_RELAXED);
 		}
 		sum = checksum(data, m.size);
 		if (m.transaction) {
