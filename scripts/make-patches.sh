@@ -72,6 +72,7 @@ left_out() {
 	# This repository's tooling, benchmarks and test runs.
 	bench/* | scripts/* | configs/* | .ci/* | kernel-patches/* | \
 	tests/fault/* | tests/kcsan/* | tests/soak/* | tests/scripts/* | \
+	tests/mutants/* | \
 	README.md | Makefile | .gitignore) ;;
 	Documentation/testing.rst | Documentation/performance.* | \
 	Documentation/binder.rst) ;;
