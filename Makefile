@@ -27,6 +27,9 @@
 #   make bench        build the two benchmark kernels, run the benchmarks
 #                     against upstream binder in ten boots of them (with the
 #                     default BENCH_PAIRS=3): build/bench/results.txt
+#   make mutants      plant each deliberate bug of tests/mutants/ in a copy
+#                     and run the suites that must catch it: a table and
+#                     the score, in build/mutants/results.txt
 #   make soak DURATION=seconds
 #                     the fuzzer and the memory-pressure test in a loop
 #   make in-tree KSRC=/path/to/linux [SUBDIR=drivers/android/page_range]
@@ -44,7 +47,7 @@ DURATION ?= 600
 SUBDIR ?= drivers/android/page_range
 
 .PHONY: all module vm-module check fresh-check distro demo kunit kunit-uml kunit-min kunit-x86_64 vm-kernel static \
-	fault kcsan binder soak bench user in-tree patches deps clean distclean
+	fault kcsan binder soak bench mutants user in-tree patches deps clean distclean
 
 all: module
 
@@ -105,6 +108,10 @@ binder: deps
 bench: deps
 	scripts/kernel-src.sh
 	scripts/bench.sh
+
+mutants: deps
+	scripts/kernel-src.sh
+	scripts/mutants.sh
 
 soak: vm-kernel user
 	DURATION=$(DURATION) scripts/soak.sh

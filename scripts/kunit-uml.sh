@@ -3,7 +3,8 @@
 #
 # The KUnit suites on UML (kunit.py's default architecture), gcc, with
 # lockdep, KASAN and the list and VM checks; a warning or a KASAN report
-# panics the kernel, which kunit.py counts as a crash.
+# panics the kernel, which kunit.py counts as a crash. BPR_KUNIT_SUITE
+# names the run in the results and logs (kunit-uml), as make mutants does.
 . "$(dirname "$0")/common.sh"
 
 args=()
@@ -15,5 +16,5 @@ args+=(--kconfig_add "# CONFIG_UML_PCI_OVER_VIRTIO is not set")
 for a in $BPR_PANIC_ARGS kasan.fault=panic; do
 	args+=(--kernel_args "$a")
 done
-exec "$BPR_ROOT/scripts/kunit-run.sh" kunit-uml --make_options="${BPR_UML_CC[0]}" \
+exec "$BPR_ROOT/scripts/kunit-run.sh" "${BPR_KUNIT_SUITE:-kunit-uml}" --make_options="${BPR_UML_CC[0]}" \
 	"${args[@]}" ${BPR_KUNIT_ARGS:-}
