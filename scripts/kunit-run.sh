@@ -7,6 +7,9 @@
 # boots it and parses the KTAP. Records the suite's totals with result;
 # a kernel report in the log (scripts/log-scan.sh) counts as one failure.
 #
+# BPR_KUNIT_BUILD names the build tree ($BPR_BUILD/SUITE), BPR_KUNIT_TIMEOUT
+# kunit.py's time limit in seconds (900).
+#
 # usage: kunit-run.sh SUITE [KUNIT.PY_ARGS...]
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -29,7 +32,7 @@ set +e
 	cd "$BPR_KSRC" &&
 	python3 tools/testing/kunit/kunit.py run \
 		--kunitconfig="$BPR_SUBDIR/tests" --build_dir="$out" \
-		--jobs="$BPR_JOBS" --timeout=900 "$@"
+		--jobs="$BPR_JOBS" --timeout="${BPR_KUNIT_TIMEOUT:-900}" "$@"
 ) > "$log.summary" 2>&1
 rc=$?
 set -e
