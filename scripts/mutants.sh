@@ -19,7 +19,9 @@
 # The copy is $BPR_BUILD/mutants/src; the builds are make check's own
 # (build/kunit-uml, build/x86_64), incremental and through ccache, and the
 # kernel tree gets the repository's own files back at the end.
-# MUTANTS="name ..." runs only those (file names without .patch).
+# MUTANTS="name ..." runs only those (file names without .patch). A hang
+# is a kill too, found by the suite's time limit: BPR_MUTANT_TIMEOUT
+# seconds for kunit.py (300) and for the VM (900).
 # Results: $BPR_BUILD/mutants/results.txt; logs: $BPR_BUILD/logs/mutant-*.
 set -uo pipefail
 # shellcheck source=scripts/common.sh
@@ -63,6 +65,7 @@ run_suite() {
 	case $suite in
 	kunit)
 		BPR_KUNIT_BUILD=$BPR_BUILD/kunit-uml BPR_KUNIT_SUITE=$tag \
+			BPR_KUNIT_TIMEOUT=${BPR_MUTANT_TIMEOUT:-300} \
 			"$src/scripts/kunit-uml.sh"
 		;;
 	vm)
