@@ -110,6 +110,9 @@ check "htmldocs (Sphinx, kernel-doc)" "$logs/htmldocs.log" htmldocs_clean
 # of the pristine tree, checkpatch --strict on every patch (its message
 # included), and a small kernel built after every patch, incrementally.
 series=$BPR_ROOT/scripts/make-patches.sh
+# A fresh machine's git knows no user, and the series is only checked
+# here: sign it as make check, where git has nobody of its own.
+export BPR_PATCHES_NAME="make check" BPR_PATCHES_EMAIL=make-check@example.org
 before=$failed
 check "series: make-patches.sh" "$logs/series.log" "$series"
 if [ "$failed" -eq "$before" ]; then

@@ -247,6 +247,31 @@ case_fresh_machine_in_tree_names_rsync() {
 # The tracked source files (git ls-files, or find outside a git
 # checkout): C sources and headers, scripts (by name or by a "#!" line),
 # Kbuild, Kconfig and Makefiles, config fragments and .kunitconfig.
+# On a fresh machine git knows no user: make-patches.sh refuses to sign a
+# series for nobody, and signs with the stand-in that the static checks
+# give it, while a user git knows still comes first.
+case_fresh_machine_series_identity() {
+	local got expect="make check <make-check@example.org>"
+	local vars
+
+	vars=$(grep -o 'BPR_PATCHES_NAME="[^"]*" BPR_PATCHES_EMAIL=[^ ]*' \
+		"$BPR_ROOT/scripts/static-checks.sh") ||
+		{ echo "static-checks.sh gives no stand-in"; return 1; }
+	if env HOME="$tmp" GIT_CONFIG_NOSYSTEM=1 \
+		"$BPR_ROOT/scripts/make-patches.sh" ident > "$tmp/out" 2>&1; then
+		echo "signed for nobody: $(cat "$tmp/out")"
+		return 1
+	fi
+	got=$(eval "env HOME=\"\$tmp\" GIT_CONFIG_NOSYSTEM=1 $vars" \
+		"\"\$BPR_ROOT/scripts/make-patches.sh\"" ident)
+	[ "$got" = "$expect" ] || { echo "stand-in: $got"; return 1; }
+	got=$(eval "env HOME=\"\$tmp\" GIT_CONFIG_NOSYSTEM=1 $vars" \
+		GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=user.name GIT_CONFIG_VALUE_0=A \
+		GIT_CONFIG_KEY_1=user.email GIT_CONFIG_VALUE_1=a@example.org \
+		"\"\$BPR_ROOT/scripts/make-patches.sh\"" ident)
+	[ "$got" = "A <a@example.org>" ] || { echo "git's user: $got"; return 1; }
+}
+
 source_files() {
 	local files f
 
