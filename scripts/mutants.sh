@@ -70,14 +70,12 @@ run_suite() {
 		;;
 	vm)
 		"$src/scripts/vm-kernel.sh" &&
-			"$BPR_ROOT/scripts/build-user.sh" &&
 			BPR_VM_SUITE=$tag BPR_VM_TESTS=$BPR_BUILD/user \
 			BPR_VM_TIMEOUT=${BPR_MUTANT_TIMEOUT:-900} \
 			"$src/scripts/vm-run.sh"
 		;;
 	*)
-		log "$name: unknown suite $suite"
-		return 0
+		die "tests/mutants/$name.patch: unknown suite $suite"
 		;;
 	esac
 }
@@ -87,6 +85,9 @@ main() {
 
 	start=$(now)
 	mkdir -p "$dir" "$BPR_BUILD/logs"
+	# The userspace tests are not mutated: built once, for every vm run.
+	"$BPR_ROOT/scripts/build-user.sh" > "$BPR_BUILD/logs/mutants-user.out" 2>&1 ||
+		die "the userspace tests do not build: $BPR_BUILD/logs/mutants-user.out"
 	: > "$dir/results.txt"
 	for m in "$BPR_ROOT"/tests/mutants/*.patch; do
 		name=$(basename "$m" .patch)
