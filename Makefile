@@ -91,6 +91,7 @@ vm-kernel: deps
 	scripts/vm-kernel.sh
 
 static: deps
+	scripts/kernel-src.sh
 	scripts/static-checks.sh
 
 user: deps
